@@ -1,0 +1,1 @@
+"""The container: the example runner of the container contract and its processors."""

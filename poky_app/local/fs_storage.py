@@ -1,0 +1,101 @@
+"""Storage on the local disk: bucket <b> is the directory <root>/<b>/, key <k> the file below it.
+
+Writes go to a temporary file in the bucket's own .poky-tmp/ and are renamed into place, so a
+reader never sees half an object and a crash leaves no partial output. Copies use the kernel's
+copy (copy_file_range / sendfile via shutil), so bytes do not pass through Python.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from poky_app.errors import NotFound
+from poky_app.uris import ObjectUri
+
+_TMP = ".poky-tmp"
+
+
+class FileStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def create_bucket(self, bucket: str) -> None:
+        (self.root / bucket / _TMP).mkdir(parents=True, exist_ok=True)
+
+    def _path(self, uri: ObjectUri) -> Path:
+        # Keys were validated by uris.parse_uri; resolve() is the second line of defence.
+        bucket_dir = (self.root / uri.bucket).resolve()
+        path = (bucket_dir / uri.key).resolve()
+        if bucket_dir not in path.parents or path.parts[len(bucket_dir.parts)] == _TMP:
+            raise NotFound(f"{uri} is not a valid object address")
+        return path
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return (self.root / bucket).is_dir()
+
+    def exists(self, uri: ObjectUri) -> bool:
+        return self._path(uri).is_file()
+
+    def size(self, uri: ObjectUri) -> int:
+        try:
+            return self._path(uri).stat().st_size
+        except FileNotFoundError:
+            raise NotFound(f"no object at {uri}") from None
+
+    @contextmanager
+    def open_read(self, uri: ObjectUri) -> Iterator[BinaryIO]:
+        try:
+            handle = self._path(uri).open("rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise NotFound(f"no object at {uri}") from None
+        with handle:
+            yield handle
+
+    @contextmanager
+    def _placing(self, uri: ObjectUri) -> Iterator[Path]:
+        """A temporary path that becomes the object at ``uri`` when the block succeeds."""
+        target = self._path(uri)
+        if not self.bucket_exists(uri.bucket):
+            raise NotFound(f"bucket {uri.bucket!r} does not exist")
+        tmp_dir = self.root / uri.bucket / _TMP
+        tmp_dir.mkdir(exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        os.close(fd)
+        try:
+            yield Path(tmp_name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)
+        except BaseException:
+            Path(tmp_name).unlink(missing_ok=True)
+            raise
+
+    @contextmanager
+    def open_write(self, uri: ObjectUri) -> Iterator[BinaryIO]:
+        with self._placing(uri) as tmp, tmp.open("wb") as handle:
+            yield handle
+
+    def copy(self, source: ObjectUri, target: ObjectUri) -> int:
+        src = self._path(source)
+        if not src.is_file():
+            raise NotFound(f"no object at {source}")
+        with self._placing(target) as tmp:
+            shutil.copyfile(src, tmp)
+            return tmp.stat().st_size
+
+    def list(self, prefix: ObjectUri) -> Iterator[ObjectUri]:
+        bucket_dir = self.root / prefix.bucket
+        start = bucket_dir / prefix.key if prefix.key.endswith("/") else bucket_dir
+        if not start.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = sorted(d for d in dirnames if d != _TMP)
+            for name in sorted(filenames):
+                key = Path(dirpath, name).relative_to(bucket_dir).as_posix()
+                if key.startswith(prefix.key):
+                    yield ObjectUri(prefix.bucket, key)

@@ -1,0 +1,183 @@
+"""Job records in SQLite (WAL) under POKY_HOME, shared by the control plane and local runners.
+
+Control-plane writes are guarded on the row's version; the runner's narrow writes are guarded
+on attempt and status, so a report from an old attempt or after the end is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from poky_app.errors import BadRequest, Conflict, StaleWrite
+from poky_app.jobs import ACTIVE, Job, JobStatus
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    inputs TEXT NOT NULL,
+    output TEXT NOT NULL,
+    params TEXT NOT NULL,
+    callback_url TEXT,
+    progress TEXT,
+    result TEXT,
+    error TEXT,
+    attempts TEXT NOT NULL,
+    launch TEXT,
+    stop_request TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, id);
+CREATE INDEX IF NOT EXISTS jobs_by_task ON jobs (task, id);
+"""
+
+_JSON_COLUMNS = ("params", "progress", "result", "error", "launch", "stop_request")
+# What save() writes. progress is among them so a new attempt starts clean; a runner's report
+# that loses that race is simply superseded by its next one (reports come every second).
+_SAVED_COLUMNS = ("status", "attempt", "started_at", "finished_at", "result", "error", "attempts",
+                  "launch", "stop_request", "progress")
+_RUNNING_STATES = (JobStatus.STARTING.value, JobStatus.RUNNING.value)
+
+
+def _dump(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _row_to_job(row: sqlite3.Row) -> Job:
+    data = dict(row)
+    for column in _JSON_COLUMNS:
+        data[column] = json.loads(data[column]) if data[column] is not None else None
+    data["inputs"] = tuple(json.loads(data["inputs"]))
+    data["attempts"] = tuple(json.loads(data["attempts"]))
+    data["status"] = JobStatus(data["status"])
+    return Job(**data)
+
+
+def _columns(job: Job) -> dict[str, Any]:
+    values = {
+        "id": job.id, "task": job.task, "status": job.status.value, "attempt": job.attempt,
+        "version": job.version, "priority": job.priority, "created_at": job.created_at,
+        "started_at": job.started_at, "finished_at": job.finished_at,
+        "inputs": json.dumps(list(job.inputs)), "output": job.output,
+        "callback_url": job.callback_url, "attempts": json.dumps(list(job.attempts)),
+    }
+    for column in _JSON_COLUMNS:
+        values[column] = _dump(getattr(job, column))
+    return values
+
+
+def encode_cursor(job_id: str) -> str:
+    return base64.urlsafe_b64encode(job_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except ValueError:
+        raise BadRequest("cursor is not one this server gave out") from None
+
+
+class SqliteJobStore:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        """One connection per thread: sqlite3 connections must not be shared across threads."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across process crashes in WAL mode (only power loss can lose
+            # the last commits), which is the failure the embedded mode guards against.
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def create(self, job: Job) -> None:
+        values = _columns(job)
+        names = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        try:
+            self._connect().execute(f"INSERT INTO jobs ({names}) VALUES ({marks})", values)
+        except sqlite3.IntegrityError:
+            raise Conflict(f"job {job.id} already exists") from None
+
+    def get(self, job_id: str) -> Job | None:
+        row = self._connect().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _row_to_job(row) if row else None
+
+    def save(self, expected: Job, new: Job) -> Job:
+        values = _columns(new)
+        assignments = ", ".join(f"{c} = :{c}" for c in _SAVED_COLUMNS)
+        values["expected_version"] = expected.version
+        values["version"] = expected.version + 1
+        cursor = self._connect().execute(
+            f"UPDATE jobs SET {assignments}, version = :version "
+            "WHERE id = :id AND version = :expected_version", values)
+        if cursor.rowcount != 1:
+            raise StaleWrite(f"job {expected.id} changed since it was read")
+        return replace(new, version=expected.version + 1)
+
+    def list(self, *, status: JobStatus | None = None, task: str | None = None, limit: int = 50,
+             cursor: str | None = None) -> tuple[list[Job], str | None]:
+        where, args = [], []
+        if status is not None:
+            where.append("status = ?")
+            args.append(status.value)
+        if task is not None:
+            where.append("task = ?")
+            args.append(task)
+        if cursor:
+            where.append("id < ?")
+            args.append(decode_cursor(cursor))
+        sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "")
+        rows = self._connect().execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit + 1)).fetchall()
+        jobs = [_row_to_job(r) for r in rows[:limit]]
+        next_cursor = encode_cursor(jobs[-1].id) if len(rows) > limit else None
+        return jobs, next_cursor
+
+    def active(self) -> list[Job]:
+        marks = ", ".join("?" for _ in ACTIVE)
+        rows = self._connect().execute(
+            f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY priority DESC, id",
+            [s.value for s in ACTIVE]).fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def mark_running(self, job_id: str, attempt: int, now: float) -> bool:
+        cursor = self._connect().execute(
+            "UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, ?), "
+            "version = version + 1 WHERE id = ? AND attempt = ? AND status = 'starting'",
+            (now, job_id, attempt))
+        return cursor.rowcount == 1
+
+    def set_progress(self, job_id: str, attempt: int, progress: dict[str, Any]) -> bool:
+        # Not versioned: progress is advisory and frequent, and no control-plane decision reads it.
+        cursor = self._connect().execute(
+            "UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND status IN (?, ?)",
+            (_dump(progress), job_id, attempt, *_RUNNING_STATES))
+        return cursor.rowcount == 1
+
+    def set_outcome(self, job_id: str, attempt: int, *, result: dict[str, Any] | None,
+                    error: dict[str, str] | None) -> bool:
+        cursor = self._connect().execute(
+            "UPDATE jobs SET result = ?, error = ?, version = version + 1 "
+            "WHERE id = ? AND attempt = ? AND status IN (?, ?)",
+            (_dump(result), _dump(error), job_id, attempt, *_RUNNING_STATES))
+        return cursor.rowcount == 1

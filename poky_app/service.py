@@ -1,0 +1,294 @@
+"""What Poky does with jobs: submit, dispatch, follow, cancel, recover. Backend-agnostic.
+
+It reads a record, lets the state machine (jobs.py) decide, and writes the decision with a
+guarded save; when the save loses a race it reads again and decides again (``_update``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from poky_app import jobs as machine
+from poky_app.callbacks import notify
+from poky_app.catalog import Catalog
+from poky_app.contract import container_env, job_spec, spec_object_key
+from poky_app.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    LaunchError,
+    NotFound,
+    StaleWrite,
+    ValidationError,
+)
+from poky_app.jobs import LAUNCHED, ContainerExit, Failure, Job, JobStatus
+from poky_app.ports import JobStore, Launcher, Storage
+from poky_app.settings import Settings
+from poky_app.submission import JobRequest, parse_job_request
+from poky_app.uris import ObjectUri, parse_uri
+
+log = logging.getLogger(__name__)
+
+MAX_LIST_LIMIT = 200
+MAX_LOG_LINES = 1000
+_SAVE_TRIES = 50
+
+
+class JobService:
+    def __init__(self, settings: Settings, catalog: Catalog, store: JobStore, storage: Storage,
+                 launcher: Launcher, *, container_env_extra: dict[str, str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.store = store
+        self.storage = storage
+        self.launcher = launcher
+        self._env_extra = container_env_extra or {}
+        self._clock = clock
+        # Attempts this process is launching right now: the reconciler must not take them for
+        # orphans of a crash (there is one control plane per POKY_HOME).
+        self._launching: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        launcher.on_exit(self.handle_exit)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        if job is None:
+            raise NotFound(f"no job with id {job_id!r}")
+        return job
+
+    def list(self, *, status: str | None, task: str | None, limit: str | int | None,
+             cursor: str | None) -> tuple[list[Job], str | None]:
+        errors = []
+        if status and status not in {s.value for s in JobStatus}:
+            errors.append(FieldError("/query/status", f"unknown status {status!r}; one of "
+                                     + ", ".join(s.value for s in JobStatus)))
+        try:
+            count = int(limit) if limit not in (None, "") else 50
+            if not 1 <= count <= MAX_LIST_LIMIT:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.append(FieldError("/query/limit", f"expected a whole number from 1 to {MAX_LIST_LIMIT}"))
+            count = 0
+        if errors:
+            raise ValidationError("bad query", errors)
+        return self.store.list(status=JobStatus(status) if status else None, task=task or None,
+                               limit=count, cursor=cursor or None)
+
+    def logs(self, job_id: str, cursor: str | None) -> tuple[list[str], str | None]:
+        job = self.get(job_id)
+        if job.attempt == 0:
+            return [], (None if job.status.terminal else (cursor or ""))
+        terminal = job.status.terminal
+        lines, next_cursor = self.launcher.read_logs(job.id, job.attempt, cursor, MAX_LOG_LINES,
+                                                     final=terminal)
+        # null tells a follower it has everything: the job is over and nothing more was left.
+        return lines, (None if terminal and not lines else next_cursor)
+
+    # -- submitting ----------------------------------------------------------------------
+
+    def submit(self, body: Any) -> Job:
+        request = parse_job_request(body, self.catalog)
+        missing = [FieldError(f"/inputs/{i}", f"no object at {uri}")
+                   for i, uri in enumerate(request.inputs) if not self.storage.exists(uri)]
+        if missing:
+            raise ValidationError("some inputs do not exist", missing)
+        return self._create_and_dispatch(request)
+
+    def submit_legacy(self, fields: dict[str, Any]) -> Job:
+        """POST /process_file: the original Poky route, a copy_rename of one object."""
+        names = ("source_bucket", "source_key", "output_bucket")
+        absent = [name for name in names if not isinstance(fields.get(name), str) or not fields[name].strip()]
+        if absent:
+            raise BadRequest(f"missing field: {', '.join(absent)}",
+                             [FieldError(f"/{name}", "required") for name in absent])
+        source_bucket, source_key, output_bucket = (fields[name].strip() for name in names)
+        for name, bucket in (("source_bucket", source_bucket), ("output_bucket", output_bucket)):
+            try:
+                parse_uri(f"s3://{bucket}/", allow_prefix=True)
+            except ValueError as exc:
+                raise BadRequest(f"{name}: {exc}", [FieldError(f"/{name}", str(exc))]) from None
+            if not self.storage.bucket_exists(bucket):
+                raise BadRequest(f"{name}: bucket {bucket!r} does not exist",
+                                 [FieldError(f"/{name}", "no such bucket")])
+        try:
+            source = parse_uri(f"s3://{source_bucket}/{source_key}")
+        except ValueError as exc:
+            raise BadRequest(f"source_key: {exc}", [FieldError("/source_key", str(exc))]) from None
+        if not self.storage.exists(source):
+            raise BadRequest(f"source_key: no object {source_key!r} in bucket {source_bucket!r}",
+                             [FieldError("/source_key", "no such key")])
+        body = {"task": "copy_rename", "inputs": [str(source)], "output": f"s3://{output_bucket}/"}
+        try:
+            request = parse_job_request(body, self.catalog)
+        except ValidationError as exc:
+            raise BadRequest(exc.message, exc.errors) from None
+        return self._create_and_dispatch(request)
+
+    def _create_and_dispatch(self, request: JobRequest) -> Job:
+        now = self._clock()
+        job_id = machine.new_job_id(now)
+        task = self.catalog.get(request.task)
+        assert task is not None  # parse_job_request checked it
+        output = request.output or ObjectUri(task.output_bucket, f"{job_id}/")
+        job = Job(id=job_id, task=request.task, inputs=tuple(str(u) for u in request.inputs),
+                  output=str(output), params=request.params, created_at=now,
+                  callback_url=request.callback_url, priority=request.priority)
+        self.store.create(job)  # durable BEFORE anything is launched
+        return self.dispatch(job)
+
+    # -- launching -----------------------------------------------------------------------
+
+    def dispatch(self, job: Job) -> Job:
+        """Start the next attempt of a queued job. Only the caller whose guarded write wins launches."""
+        try:
+            job = self.store.save(job, machine.begin_attempt(job, self._clock()))
+        except StaleWrite:
+            return self.get(job.id)
+        return self._launch(job)
+
+    def _launch(self, job: Job) -> Job:
+        key = (job.id, job.attempt)
+        task = self.catalog.get(job.task)
+        with self._lock:
+            self._launching.add(key)
+        try:
+            if task is None:
+                raise LaunchError(f"task {job.task!r} is no longer in the catalog",
+                                  reason="UnknownTask", hint="Restore it in config/tasks.json.")
+            handle = self.launcher.launch(job, task.command, self._env_for(job))
+        except LaunchError as exc:
+            failure = Failure(exc.reason, exc.message, exc.hint)
+            return self._update(job.id, lambda j: machine.fail_launch(j, failure, self._clock())
+                                if self._is_current(j, job.attempt) else None)
+        finally:
+            with self._lock:
+                self._launching.discard(key)
+        return self._update(job.id, lambda j: machine.record_launch(j, handle)
+                            if self._is_current(j, job.attempt) else None)
+
+    def _env_for(self, job: Job) -> dict[str, str]:
+        spec = job_spec(job.id, job.attempt, job.task, list(job.inputs), job.output, job.params)
+
+        def store_spec(data: bytes) -> str:
+            uri = ObjectUri(self.settings.output_bucket, spec_object_key(job.id, job.attempt))
+            with self.storage.open_write(uri) as handle:
+                handle.write(data)
+            return str(uri)
+
+        return {**self._env_extra, **container_env(spec, store_spec)}
+
+    @staticmethod
+    def _is_current(job: Job, attempt: int) -> bool:
+        return job.attempt == attempt and job.status in LAUNCHED
+
+    # -- following -----------------------------------------------------------------------
+
+    def handle_exit(self, job_id: str, attempt: int, exit: ContainerExit) -> Job | None:
+        """The launcher saw a container end: record the terminal state (once)."""
+        def decide(job: Job) -> Job | None:
+            if not self._is_current(job, attempt):
+                return None  # a stale exit of an old attempt, or already recorded
+            done = machine.finish(job, exit, self._clock())
+            if done.status is JobStatus.SUCCEEDED and done.result is None:
+                # A container that reported nothing: its outputs are what it left under output.
+                outputs = [str(u) for u in self.storage.list(parse_uri(job.output, allow_prefix=True))]
+                done = replace(done, result={"outputs": outputs})
+            return done
+
+        before = self.store.get(job_id)
+        if before is None:
+            return None
+        job = self._update(job_id, decide)
+        if job.status.terminal and not before.status.terminal and job.callback_url:
+            notify(job.callback_url, job.to_public())
+        return job
+
+    def cancel(self, job_id: str) -> Job:
+        job = self.get(job_id)
+        if job.status.terminal:
+            raise Conflict(f"job {job_id} is already {job.status.value}")
+
+        def decide(current: Job) -> Job | None:
+            if current.status.terminal:
+                return None
+            now = self._clock()
+            if current.status is JobStatus.QUEUED:
+                return machine.cancel_queued(current, now)
+            return machine.request_stop(current, machine.STOP_CANCEL, now)
+
+        job = self._update(job_id, decide)
+        if job.status in LAUNCHED and job.launch:
+            self.launcher.stop(job.launch, force=self.settings.cancel_grace_seconds == 0)
+        return job
+
+    def reconcile(self) -> None:
+        """One pass over every unfinished job: the safety net behind the event-driven path.
+
+        Dispatches queued jobs, re-adopts or relaunches attempts orphaned by a crash, records
+        exits that were missed, enforces timeouts and escalates stops past the grace period.
+        """
+        for job in self.store.active():
+            try:
+                self._reconcile_one(job)
+            except StaleWrite:
+                continue  # it changed under us; the next pass sees the new state
+            except Exception:
+                log.exception("reconciling job %s failed", job.id)
+
+    def _reconcile_one(self, job: Job) -> None:
+        with self._lock:
+            if (job.id, job.attempt) in self._launching:
+                return
+        if job.status is JobStatus.QUEUED:
+            self.dispatch(job)
+            return
+        if job.launch is None:
+            self._recover_unrecorded_launch(job)
+            return
+        exit = self.launcher.describe(job.launch)
+        if exit is not None:
+            self.handle_exit(job.id, job.attempt, exit)
+            return
+        now = self._clock()
+        task = self.catalog.get(job.task)
+        started = job.started_at or job.created_at
+        if job.stop_request is None and task and now - started > task.timeout_seconds:
+            job = self._update(job.id, lambda j: machine.request_stop(j, machine.STOP_TIMEOUT, now)
+                               if self._is_current(j, job.attempt) else None)
+        if job.stop_request and job.launch:
+            overdue = now - job.stop_request["at"] >= self.settings.cancel_grace_seconds
+            self.launcher.stop(job.launch, force=overdue)
+
+    def _recover_unrecorded_launch(self, job: Job) -> None:
+        """A crash came between recording the attempt and recording its container."""
+        handle = self.launcher.find(job.id, job.attempt)
+        if handle is not None:
+            self._update(job.id, lambda j: machine.record_launch(j, handle)
+                         if self._is_current(j, job.attempt) else None)
+        elif job.status is JobStatus.STARTING and job.result is None and job.error is None:
+            self._launch(job)  # its container never started (it never reported): start it now
+        else:
+            self.handle_exit(job.id, job.attempt, ContainerExit(None, "not found after a restart"))
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _update(self, job_id: str, decide: Callable[[Job], Job | None]) -> Job:
+        """Read, decide, guarded-write; on a lost race, read and decide again."""
+        for _ in range(_SAVE_TRIES):
+            job = self.get(job_id)
+            new = decide(job)
+            if new is None or new == job:
+                return job
+            try:
+                return self.store.save(job, new)
+            except StaleWrite:
+                continue
+        raise StaleWrite(f"job {job_id} kept changing; gave up after {_SAVE_TRIES} tries")

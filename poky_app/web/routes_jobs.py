@@ -1,0 +1,43 @@
+"""/jobs: submit, read, list, cancel, logs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request, url_for
+from flask.typing import ResponseReturnValue
+
+from poky_app.web.context import json_body, service
+
+blueprint = Blueprint("jobs", __name__)
+
+
+def accepted(job) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+    return job.to_public(), 202, {"Location": url_for("jobs.get_job", job_id=job.id)}
+
+
+@blueprint.post("/jobs")
+def submit_job() -> ResponseReturnValue:
+    return accepted(service().submit(json_body()))
+
+
+@blueprint.get("/jobs/<job_id>")
+def get_job(job_id: str) -> ResponseReturnValue:
+    return service().get(job_id).to_public()
+
+
+@blueprint.get("/jobs")
+def list_jobs() -> ResponseReturnValue:
+    args = request.args
+    jobs, next_cursor = service().list(status=args.get("status"), task=args.get("task"),
+                                       limit=args.get("limit"), cursor=args.get("cursor"))
+    return {"jobs": [job.to_public() for job in jobs], "next_cursor": next_cursor}
+
+
+@blueprint.post("/jobs/<job_id>/cancel")
+def cancel_job(job_id: str) -> ResponseReturnValue:
+    return service().cancel(job_id).to_public(), 202
+
+
+@blueprint.get("/jobs/<job_id>/logs")
+def job_logs(job_id: str) -> ResponseReturnValue:
+    lines, next_cursor = service().logs(job_id, request.args.get("cursor"))
+    return {"lines": lines, "next_cursor": next_cursor}

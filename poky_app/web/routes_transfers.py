@@ -1,0 +1,106 @@
+"""Moving bytes in and out without touching the server's disk directly.
+
+POST /uploads and POST /downloads hand out short-lived signed URLs; locally those URLs point at
+/objects/<bucket>/<key> on this same server, which checks the signature and streams the bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, request
+from flask.typing import ResponseReturnValue
+
+from poky_app.errors import FieldError, NotFound, ValidationError
+from poky_app.jobs import utc_iso
+from poky_app.uris import ObjectUri, UriError, parse_uri
+from poky_app.web.context import json_body, service, settings
+from poky_app.web.signing import UrlSigner
+
+blueprint = Blueprint("transfers", __name__)
+
+_CHUNK = 1 << 20
+
+
+def _signer() -> UrlSigner:
+    return current_app.extensions["poky_signer"]
+
+
+def _requested_uri() -> ObjectUri:
+    body = json_body()
+    raw = body.get("uri") if isinstance(body, dict) else None
+    try:
+        return parse_uri(raw)
+    except UriError as exc:
+        raise ValidationError("bad uri", [FieldError("/uri", str(exc))]) from None
+
+
+def _ticket(method: str, uri: ObjectUri) -> dict:
+    expires = int(time.time()) + settings().url_ttl_seconds
+    signature = _signer().sign(method, uri.bucket, uri.key, expires)
+    url = (f"{request.host_url}objects/{quote(uri.bucket)}/{quote(uri.key)}"
+           f"?expires={expires}&signature={signature}")
+    return {"url": url, "method": method, "headers": {}, "expires_at": utc_iso(expires)}
+
+
+def _input_buckets() -> set[str]:
+    return {bucket for task in service().catalog for bucket in task.input_buckets} | {settings().input_bucket}
+
+
+@blueprint.post("/uploads")
+def create_upload() -> ResponseReturnValue:
+    uri = _requested_uri()
+    allowed = _input_buckets()
+    if uri.bucket not in allowed:
+        raise ValidationError("uploads go only to input buckets", [FieldError(
+            "/uri", f"bucket {uri.bucket!r} is not an input bucket (allowed: {', '.join(sorted(allowed))})")])
+    return _ticket("PUT", uri)
+
+
+@blueprint.post("/downloads")
+def create_download() -> ResponseReturnValue:
+    uri = _requested_uri()
+    if not service().storage.exists(uri):
+        raise NotFound(f"no object at {uri}")
+    return _ticket("GET", uri)
+
+
+def _signed_object(method: str, bucket: str, key: str) -> ObjectUri:
+    try:
+        uri = parse_uri(f"s3://{bucket}/{key}")
+    except UriError as exc:
+        raise NotFound(str(exc)) from None
+    _signer().verify(method, uri.bucket, uri.key, request.args.get("expires"),
+                     request.args.get("signature"), time.time())
+    return uri
+
+
+@blueprint.put("/objects/<bucket>/<path:key>")
+def put_object(bucket: str, key: str) -> ResponseReturnValue:
+    uri = _signed_object("PUT", bucket, key)
+    request.max_content_length = None  # object bodies may be any size; the API's 1 MiB cap is for JSON
+    stream = request.stream
+    size = 0
+    with service().storage.open_write(uri) as sink:
+        while chunk := stream.read(_CHUNK):
+            sink.write(chunk)
+            size += len(chunk)
+    return {"uri": str(uri), "size": size}, 201
+
+
+@blueprint.get("/objects/<bucket>/<path:key>")
+def get_object(bucket: str, key: str) -> ResponseReturnValue:
+    uri = _signed_object("GET", bucket, key)
+    storage = service().storage
+    size = storage.size(uri)
+
+    def chunks() -> Iterator[bytes]:
+        with storage.open_read(uri) as source:
+            while chunk := source.read(_CHUNK):
+                yield chunk
+
+    return Response(chunks(), mimetype="application/octet-stream",
+                    headers={"Content-Length": str(size),
+                             "Content-Disposition": f"attachment; filename=\"{quote(uri.name)}\""})
