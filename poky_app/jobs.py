@@ -62,6 +62,10 @@ def new_job_id(now: float | None = None) -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def is_job_id(text: str) -> bool:
+    return len(text) == 26 and all(c in _CROCKFORD for c in text)
+
+
 @dataclass(frozen=True)
 class Failure:
     """Why a job (or an attempt) failed, in words a user can act on."""

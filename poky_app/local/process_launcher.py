@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -129,10 +130,8 @@ class ProcessLauncher:
         pid = handle["pid"]
         if _start_ticks(pid) != handle.get("start_ticks"):
             return  # already gone (or the pid now belongs to someone else): nothing to stop
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL if force else signal.SIGTERM)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def read_logs(self, job_id: str, attempt: int, cursor: str | None, limit: int,
                   *, final: bool = False) -> tuple[list[str], str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from poky_app.errors import BadRequest, Conflict, StaleWrite
-from poky_app.jobs import ACTIVE, Job, JobStatus
+from poky_app.jobs import ACTIVE, Job, JobStatus, is_job_id
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -84,9 +84,12 @@ def encode_cursor(job_id: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        job_id = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
     except ValueError:
-        raise BadRequest("cursor is not one this server gave out") from None
+        job_id = ""
+    if not is_job_id(job_id):
+        raise BadRequest("cursor is not one this server gave out")
+    return job_id
 
 
 class SqliteJobStore:

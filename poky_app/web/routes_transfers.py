@@ -22,6 +22,7 @@ from poky_app.web.signing import UrlSigner
 blueprint = Blueprint("transfers", __name__)
 
 _CHUNK = 1 << 20
+MAX_OBJECT_BYTES = 5 << 40  # S3's largest object (5 TiB); the API's 1 MiB cap is for JSON bodies
 
 
 def _signer() -> UrlSigner:
@@ -80,7 +81,7 @@ def _signed_object(method: str, bucket: str, key: str) -> ObjectUri:
 @blueprint.put("/objects/<bucket>/<path:key>")
 def put_object(bucket: str, key: str) -> ResponseReturnValue:
     uri = _signed_object("PUT", bucket, key)
-    request.max_content_length = None  # object bodies may be any size; the API's 1 MiB cap is for JSON
+    request.max_content_length = MAX_OBJECT_BYTES
     stream = request.stream
     size = 0
     with service().storage.open_write(uri) as sink:

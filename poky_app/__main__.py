@@ -1,0 +1,3 @@
+from poky_app.cli import main
+
+main()

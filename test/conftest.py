@@ -1,0 +1,100 @@
+"""Shared fixtures. Everything local is real: SQLite, subprocesses, files, the HTTP server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poky_app.backends import build_service
+from poky_app.service import JobService
+from poky_app.settings import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _no_cloud(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may reach AWS: fake credentials and no config file, whatever the machine has."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for name in ("POKY_URL", "POKY_BACKEND", "POKY_AUTH", "POKY_TASKS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load_settings({"POKY_HOME": str(tmp_path / "home"), "POKY_CANCEL_GRACE_SECONDS": "3"})
+
+
+@pytest.fixture
+def service(settings: Settings) -> JobService:
+    return build_service(settings)
+
+
+@pytest.fixture
+def app(settings: Settings, service: JobService):  # type: ignore[no-untyped-def]
+    from poky_app.web import create_app
+
+    return create_app(settings, service=service)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def put_input(settings: Settings) -> Callable[[str, bytes], str]:
+    """Place an object in the input bucket directly on disk; returns its s3:// URI."""
+
+    def put(key: str, data: bytes) -> str:
+        path = settings.buckets_dir / settings.input_bucket / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return f"s3://{settings.input_bucket}/{key}"
+
+    return put
+
+
+def object_path(settings: Settings, uri: str) -> Path:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return settings.buckets_dir / bucket / key
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.02) -> Any:
+    """Poll until ``predicate`` returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+
+
+def wait_for_job(fetch: Callable[[], dict[str, Any]], statuses: set[str] = TERMINAL,
+                 timeout: float = 20.0) -> dict[str, Any]:
+    def reached() -> dict[str, Any] | None:
+        job = fetch()
+        return job if job["status"] in statuses else None
+
+    return wait_until(reached, timeout)
+
+
+@pytest.fixture
+def monitor(service: JobService) -> Iterator[None]:
+    from poky_app.monitor import Monitor
+
+    running = Monitor(service, 0.05)
+    running.start()
+    yield
+    running.stop()

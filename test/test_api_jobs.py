@@ -1,0 +1,133 @@
+"""/jobs over HTTP (Flask test client, real local backends): submit, read, list, cancel, logs."""
+
+from __future__ import annotations
+
+import gzip
+import time
+
+from poky_app import jobs as machine
+from poky_app.jobs import Job
+from test.conftest import object_path, wait_for_job
+
+
+def submit(client, body):  # type: ignore[no-untyped-def]
+    response = client.post("/jobs", json=body)
+    assert response.status_code == 202, response.json
+    assert response.headers["Location"] == f"/jobs/{response.json['id']}"
+    return response.json
+
+
+def follow(client, job_id, statuses=None):  # type: ignore[no-untyped-def]
+    fetch = lambda: client.get(f"/jobs/{job_id}").json  # noqa: E731
+    return wait_for_job(fetch, statuses) if statuses else wait_for_job(fetch)
+
+
+def test_copy_rename_job_end_to_end(client, put_input, settings) -> None:  # type: ignore[no-untyped-def]
+    data = b"a,b\n1,2\n" * 1000
+    job = submit(client, {"task": "copy_rename", "inputs": [put_input("in/data.csv", data)]})
+    assert job["status"] in {"starting", "running", "succeeded"}
+    assert job["output"] == f"s3://poky-output/{job['id']}/"
+    done = follow(client, job["id"])
+    assert done["status"] == "succeeded", done
+    [output] = done["result"]["outputs"]
+    assert object_path(settings, output).read_bytes() == data
+    assert done["attempts"][0]["exit_code"] == 0
+    assert done["started_at"] and done["finished_at"]
+
+
+def test_compress_job_with_named_output(client, put_input, settings) -> None:  # type: ignore[no-untyped-def]
+    data = bytes(range(256)) * 4000
+    job = submit(client, {"task": "compress", "inputs": [put_input("blob.bin", data)],
+                          "output": "s3://poky-output/compressed/", "params": {"level": 9}})
+    done = follow(client, job["id"])
+    assert done["result"]["outputs"] == ["s3://poky-output/compressed/blob.bin.gz"]
+    assert gzip.decompress(object_path(settings, done["result"]["outputs"][0]).read_bytes()) == data
+    assert done["params"] == {"level": 9}
+
+
+def test_cancel_a_running_job_within_the_grace_period(client) -> None:  # type: ignore[no-untyped-def]
+    job = submit(client, {"task": "sleep", "params": {"seconds": 60}})
+    follow(client, job["id"], {"running"})
+    started = time.monotonic()
+    response = client.post(f"/jobs/{job['id']}/cancel")
+    assert response.status_code == 202 and response.json["cancel_requested"]
+    done = follow(client, job["id"])
+    assert done["status"] == "cancelled" and done["error"]["reason"] == "Cancelled"
+    assert time.monotonic() - started < 3  # the grace period in these tests
+    assert client.post(f"/jobs/{job['id']}/cancel").status_code == 409
+
+
+def test_cancel_a_queued_job_is_immediate(client, service) -> None:  # type: ignore[no-untyped-def]
+    job = Job(id=machine.new_job_id(), task="sleep", inputs=(), output="s3://poky-output/q/",
+              params={"seconds": 1}, created_at=time.time())
+    service.store.create(job)
+    response = client.post(f"/jobs/{job.id}/cancel")
+    assert response.status_code == 202 and response.json["status"] == "cancelled"
+
+
+def test_get_list_and_filters(client, put_input) -> None:  # type: ignore[no-untyped-def]
+    ids = [submit(client, {"task": "sleep", "params": {"seconds": 0}})["id"] for _ in range(3)]
+    copy_id = submit(client, {"task": "copy_rename", "inputs": [put_input("x.txt", b"x")]})["id"]
+    for job_id in [*ids, copy_id]:
+        follow(client, job_id)
+    page = client.get("/jobs?limit=2").json
+    assert [j["id"] for j in page["jobs"]] == [copy_id, ids[2]]
+    rest = client.get(f"/jobs?limit=2&cursor={page['next_cursor']}").json
+    assert [j["id"] for j in rest["jobs"]] == [ids[1], ids[0]] and rest["next_cursor"] is None
+    assert [j["id"] for j in client.get("/jobs?task=copy_rename").json["jobs"]] == [copy_id]
+    assert len(client.get("/jobs?status=succeeded").json["jobs"]) == 4
+    assert client.get("/jobs?status=running").json == {"jobs": [], "next_cursor": None}
+
+
+def test_bad_list_queries_are_422(client) -> None:  # type: ignore[no-untyped-def]
+    for query in ("status=done", "limit=0", "limit=1000", "limit=ten"):
+        response = client.get(f"/jobs?{query}")
+        assert response.status_code == 422, query
+        assert response.mimetype == "application/problem+json"
+    assert client.get("/jobs?cursor=!!").status_code == 400
+
+
+def test_logs_page_and_end(client) -> None:  # type: ignore[no-untyped-def]
+    job = submit(client, {"task": "sleep", "params": {"seconds": 1}})
+    follow(client, job["id"])
+    page = client.get(f"/jobs/{job['id']}/logs").json
+    assert any("sleep on 0 input(s)" in line for line in page["lines"])
+    assert any("succeeded" in line for line in page["lines"])
+    end = client.get(f"/jobs/{job['id']}/logs?cursor={page['next_cursor']}").json
+    assert end == {"lines": [], "next_cursor": None}
+
+
+def test_unknown_job_is_404_everywhere(client) -> None:  # type: ignore[no-untyped-def]
+    for response in (client.get("/jobs/nope"), client.post("/jobs/nope/cancel"), client.get("/jobs/nope/logs")):
+        assert response.status_code == 404
+        assert response.mimetype == "application/problem+json"
+
+
+def test_callback_is_posted_when_the_job_ends(client) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/done"
+        job = submit(client, {"task": "sleep", "params": {"seconds": 0}, "callback_url": url})
+        follow(client, job["id"])
+        from test.conftest import wait_until
+
+        wait_until(lambda: received)
+        assert received[0]["id"] == job["id"] and received[0]["status"] == "succeeded"
+    finally:
+        server.shutdown()

@@ -1,0 +1,112 @@
+"""The SQLite job store: guarded writes, runner reports guarded by attempt, listing pages."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from poky_app import jobs as machine
+from poky_app.errors import BadRequest, Conflict, StaleWrite
+from poky_app.jobs import ContainerExit, Job, JobStatus
+from poky_app.local.sqlite_store import SqliteJobStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteJobStore:
+    return SqliteJobStore(tmp_path / "jobs.sqlite3")
+
+
+def new_job(created: float = 100.0, task: str = "sleep") -> Job:
+    return Job(id=machine.new_job_id(created), task=task, inputs=("s3://poky-input/a",),
+               output="s3://poky-output/x/", params={"seconds": 1}, created_at=created)
+
+
+def test_round_trip_keeps_every_field(store: SqliteJobStore) -> None:
+    job = new_job()
+    store.create(job)
+    assert store.get(job.id) == job
+    with pytest.raises(Conflict):
+        store.create(job)
+
+
+def test_guarded_save_refuses_a_stale_writer(store: SqliteJobStore) -> None:
+    job = new_job()
+    store.create(job)
+    starting = store.save(job, machine.begin_attempt(job, 101.0))
+    assert starting.version == 1
+    # A second writer still holding the queued record cannot start a second attempt.
+    with pytest.raises(StaleWrite):
+        store.save(job, machine.begin_attempt(job, 102.0))
+    assert store.get(job.id).attempt == 1
+
+
+def test_stale_event_cannot_move_a_finished_job_backwards(store: SqliteJobStore) -> None:
+    job = new_job()
+    store.create(job)
+    starting = store.save(job, machine.begin_attempt(job, 101.0))
+    done = store.save(starting, machine.finish(starting, ContainerExit(0), 103.0))
+    assert done.status is JobStatus.SUCCEEDED
+    # A late "running" from the container and a late progress report are both dropped.
+    assert not store.mark_running(job.id, 1, 104.0)
+    assert not store.set_progress(job.id, 1, {"done": 1, "total": 2, "message": ""})
+    assert not store.set_outcome(job.id, 1, result=None, error={"reason": "x", "message": "y"})
+    assert store.get(job.id).status is JobStatus.SUCCEEDED
+
+
+def test_reports_of_an_old_attempt_are_dropped(store: SqliteJobStore) -> None:
+    job = new_job()
+    store.create(job)
+    store.save(job, machine.begin_attempt(job, 101.0))
+    assert not store.mark_running(job.id, 2, 102.0)
+    assert store.mark_running(job.id, 1, 102.0)
+    assert store.set_progress(job.id, 1, {"done": 1, "total": 2, "message": "half"})
+    assert store.get(job.id).progress == {"done": 1, "total": 2, "message": "half"}
+
+
+def test_concurrent_writers_exactly_one_wins(store: SqliteJobStore) -> None:
+    job = new_job()
+    store.create(job)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def race() -> None:
+        barrier.wait()
+        try:
+            store.save(job, machine.begin_attempt(job, 101.0))
+            outcomes.append("won")
+        except StaleWrite:
+            outcomes.append("lost")
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("won") == 1 and store.get(job.id).version == 1
+
+
+def test_listing_is_newest_first_with_cursor_pages_and_filters(store: SqliteJobStore) -> None:
+    jobs = [new_job(100.0 + i, task="sleep" if i % 2 else "compress") for i in range(7)]
+    for job in jobs:
+        store.create(job)
+    seen, cursor = [], None
+    while True:
+        page, cursor = store.list(limit=3, cursor=cursor)
+        seen.extend(j.id for j in page)
+        if cursor is None:
+            break
+    assert seen == [j.id for j in reversed(jobs)]
+    sleeps, _ = store.list(task="sleep", limit=10)
+    assert [j.id for j in sleeps] == [j.id for j in reversed(jobs) if j.task == "sleep"]
+    assert store.list(status=JobStatus.RUNNING, limit=10) == ([], None)
+    with pytest.raises(BadRequest):
+        store.list(cursor="%%%not-a-cursor", limit=3)
+
+
+def test_a_second_process_sees_committed_writes(tmp_path: Path) -> None:
+    first = SqliteJobStore(tmp_path / "jobs.sqlite3")
+    job = new_job()
+    first.create(job)
+    assert SqliteJobStore(tmp_path / "jobs.sqlite3").get(job.id) == job
