@@ -71,26 +71,38 @@ def show_job(job: dict[str, Any]) -> None:
             console.print(f"  hint: {error['hint']}")
 
 
-def show_tasks(tasks: list[dict[str, Any]]) -> None:
-    table = Table("task", "description", "params", box=None)
-    for task in tasks:
-        params = ", ".join(task["params_schema"].get("properties", {})) or "-"
-        table.add_row(task["name"], task["description"], params)
+def show_rows(header: list[str], rows: list[list[str]]) -> None:
+    """A table on a terminal; tab-separated lines when piped, so scripts can cut and awk them."""
+    if not console.is_terminal:
+        for row in [header, *rows]:
+            console.out("\t".join(row), highlight=False)
+        return
+    table = Table(box=None)
+    for name in header:
+        table.add_column(name, no_wrap=name in ("id", "task", "status", "created"))
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
+
+
+def _percent(progress: dict[str, Any] | None) -> str:
+    if not progress or not progress.get("total"):
+        return ""
+    return f"{progress['done'] / progress['total']:.0%}"
+
+
+def show_tasks(tasks: list[dict[str, Any]]) -> None:
+    show_rows(["task", "params", "description"],
+              [[t["name"], ", ".join(t["params_schema"].get("properties", {})) or "-", t["description"]]
+               for t in tasks])
 
 
 def show_jobs(jobs: list[dict[str, Any]], next_cursor: str | None) -> None:
-    table = Table(box=None)
-    for name in ("id", "task", "status", "created", "progress"):
-        table.add_column(name, no_wrap=True)
-    for job in jobs:
-        progress = job.get("progress") or {}
-        done = f"{progress.get('done')}/{progress.get('total')}" if progress else ""
-        created = job["created_at"].replace("T", " ")[:19]
-        table.add_row(job["id"], job["task"], status_text(job["status"]), created, done)
-    console.print(table)
+    show_rows(["id", "task", "status", "created", "progress"],
+              [[j["id"], j["task"], status_text(j["status"]) if console.is_terminal else j["status"],
+                j["created_at"].replace("T", " ")[:19], _percent(j.get("progress"))] for j in jobs])
     if next_cursor:
-        console.print(f"[dim]more: poky list --cursor {next_cursor}[/]")
+        err_console.print(f"more: poky list --cursor {next_cursor}")
 
 
 def follow_job(fetch: Callable[[], dict[str, Any]], *, poll_max: float = 1.0) -> dict[str, Any]:

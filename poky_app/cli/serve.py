@@ -15,7 +15,6 @@ from poky_app.errors import ConfigError
 from poky_app.settings import Settings
 
 
-
 def _lock_home(home: Path) -> IO[str]:
     home.mkdir(parents=True, exist_ok=True)
     handle = (home / "server.lock").open("a+")
