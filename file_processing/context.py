@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
-from poky_app.ports import Storage
 from poky_app.uris import ObjectUri, parse_uri
 
-ProgressSink = Callable[[dict[str, Any]], None]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing at every container start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from poky_app.ports import Storage
+
+    ProgressSink = Callable[[dict[str, Any]], None]
 _REPORT_EVERY_SECONDS = 0.5
 
 
@@ -31,13 +34,14 @@ class ProcessorError(Exception):
         self.reason, self.message, self.hint = reason, message, hint
 
 
-@dataclass
 class JobContext:
-    spec: dict[str, Any]
-    storage: Storage
-    report: ProgressSink
-    stop_event: threading.Event = field(default_factory=threading.Event)
-    _last_report: float = 0.0
+    def __init__(self, spec: dict[str, Any], storage: Storage, report: ProgressSink,
+                 stop_event: threading.Event | None = None) -> None:
+        self.spec = spec
+        self.storage = storage
+        self.report = report
+        self.stop_event = stop_event or threading.Event()
+        self._last_report = 0.0
 
     @property
     def inputs(self) -> list[ObjectUri]:

@@ -12,7 +12,6 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Mapping
 
 from file_processing.backend import connect
@@ -68,6 +67,8 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
     except NotFound as exc:
         return fail("InputMissing", exc.message, "Upload the input again, then resubmit the job.")
     except Exception as exc:  # a processor bug: keep the traceback in the job's log
+        import traceback
+
         traceback.print_exc()
         return fail("ProcessorCrashed", f"{type(exc).__name__}: {exc}", "See the job's logs.")
     reporter.set_outcome(job_id, attempt, result={"outputs": outputs}, error=None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -45,12 +46,15 @@ class TaskType:
             "memory": self.memory,
         }
 
+    @cached_property
+    def _validator(self) -> Draft202012Validator:
+        return Draft202012Validator(self.params_schema)
+
     def check_params(self, params: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
         """Validate ``params`` against the schema; return them with top-level defaults filled in."""
-        validator = Draft202012Validator(self.params_schema)
         errors = [
             FieldError("/params" + "".join(f"/{p}" for p in err.absolute_path), err.message)
-            for err in sorted(validator.iter_errors(params), key=lambda e: list(map(str, e.absolute_path)))
+            for err in sorted(self._validator.iter_errors(params), key=lambda e: list(map(str, e.absolute_path)))
         ]
         filled = dict(params)
         for name, prop in self.params_schema.get("properties", {}).items():

@@ -7,8 +7,11 @@ The control plane builds the environment with ``container_env``; the runner read
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing at every container start
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any
 
 # ECS limits the whole of a RunTask's overrides to 8,192 characters. Leave room for the command,
 # the other variables and the JSON framing; larger specs travel as an object instead.

@@ -6,9 +6,11 @@ guarded save; when the save loses a race it reads again and decides again (``_up
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -35,8 +37,16 @@ from poky_app.uris import ObjectUri, parse_uri
 log = logging.getLogger(__name__)
 
 MAX_LIST_LIMIT = 200
+MAX_WAIT_SECONDS = 20.0
+WAIT_RECHECK_SECONDS = 0.02
 MAX_LOG_LINES = 1000
 _SAVE_TRIES = 50
+
+
+def job_etag(job: Job) -> str:
+    """Changes whenever anything a caller can see changes: any guarded write, or new progress."""
+    progress = json.dumps(job.progress, sort_keys=True).encode()
+    return f'"{job.version}-{zlib.crc32(progress):08x}"'
 
 
 class JobService:
@@ -54,6 +64,8 @@ class JobService:
         # orphans of a crash (there is one control plane per POKY_HOME).
         self._launching: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
+        # Woken on every write this process makes, so long-polls see exits at once.
+        self._changed = threading.Condition()
         launcher.on_exit(self.handle_exit)
 
     # -- reading -------------------------------------------------------------------------
@@ -63,6 +75,21 @@ class JobService:
         if job is None:
             raise NotFound(f"no job with id {job_id!r}")
         return job
+
+    def wait_for_change(self, job_id: str, seen_etag: str | None, timeout: float) -> Job:
+        """The job once its etag differs from ``seen_etag``, or as it is when ``timeout`` passes.
+
+        Writes made here wake the wait at once; a container's own reports (another process) are
+        noticed within WAIT_RECHECK_SECONDS.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.get(job_id)
+            remaining = deadline - time.monotonic()
+            if job_etag(job) != seen_etag or remaining <= 0:
+                return job
+            with self._changed:
+                self._changed.wait(min(remaining, WAIT_RECHECK_SECONDS))
 
     def list(self, *, status: str | None, task: str | None, limit: str | int | None,
              cursor: str | None) -> tuple[list[Job], str | None]:
@@ -149,7 +176,7 @@ class JobService:
     def dispatch(self, job: Job) -> Job:
         """Start the next attempt of a queued job. Only the caller whose guarded write wins launches."""
         try:
-            job = self.store.save(job, machine.begin_attempt(job, self._clock()))
+            job = self._save(job, machine.begin_attempt(job, self._clock()))
         except StaleWrite:
             return self.get(job.id)
         return self._launch(job)
@@ -280,6 +307,12 @@ class JobService:
 
     # -- plumbing ------------------------------------------------------------------------
 
+    def _save(self, expected: Job, new: Job) -> Job:
+        saved = self.store.save(expected, new)
+        with self._changed:
+            self._changed.notify_all()
+        return saved
+
     def _update(self, job_id: str, decide: Callable[[Job], Job | None]) -> Job:
         """Read, decide, guarded-write; on a lost race, read and decide again."""
         for _ in range(_SAVE_TRIES):
@@ -288,7 +321,7 @@ class JobService:
             if new is None or new == job:
                 return job
             try:
-                return self.store.save(job, new)
+                return self._save(job, new)
             except StaleWrite:
                 continue
         raise StaleWrite(f"job {job_id} kept changing; gave up after {_SAVE_TRIES} tries")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from poky_app.errors import ConfigError
+from poky_app.local import layout
 from poky_app.uris import UriError, validate_bucket
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,15 +35,15 @@ class Settings:
 
     @property
     def db_path(self) -> Path:
-        return self.home / "jobs.sqlite3"
+        return layout.db_path(self.home)
 
     @property
     def buckets_dir(self) -> Path:
-        return self.home / "buckets"
+        return layout.buckets_dir(self.home)
 
     @property
     def logs_dir(self) -> Path:
-        return self.home / "logs"
+        return layout.logs_dir(self.home)
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:

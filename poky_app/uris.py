@@ -7,7 +7,7 @@ directory (``..``, absolute paths, backslashes, control characters).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _MAX_KEY_BYTES = 1024
@@ -17,8 +17,10 @@ class UriError(ValueError):
     """The text is not an acceptable s3://bucket/key address; the message says why."""
 
 
-@dataclass(frozen=True, order=True)
-class ObjectUri:
+class ObjectUri(namedtuple("ObjectUri", "bucket key")):
+    """An object (or, with a key ending in '/', a prefix). A namedtuple for the runner's start-up."""
+
+    __slots__ = ()
     bucket: str
     key: str
 

@@ -131,3 +131,30 @@ def test_callback_is_posted_when_the_job_ends(client) -> None:  # type: ignore[n
         assert received[0]["id"] == job["id"] and received[0]["status"] == "succeeded"
     finally:
         server.shutdown()
+
+
+def test_long_poll_answers_when_the_job_changes(client) -> None:  # type: ignore[no-untyped-def]
+    job = submit(client, {"task": "sleep", "params": {"seconds": 1.5}})
+    first = client.get(f"/jobs/{job['id']}")
+    etag = first.headers["ETag"]
+    # Unchanged: the same etag comes back after the wait, and the same job.
+    seen, statuses = etag, []
+    started = time.monotonic()
+    while True:
+        response = client.get(f"/jobs/{job['id']}?wait=10", headers={"If-None-Match": seen})
+        assert response.status_code == 200 and response.headers["ETag"] != seen
+        seen = response.headers["ETag"]
+        statuses.append((response.json["status"], (response.json["progress"] or {}).get("done")))
+        if response.json["status"] == "succeeded":
+            break
+    assert time.monotonic() - started < 5  # woke on each change, not at the 10 s timeout
+    assert ("running", 0) in statuses or ("running", 1) in statuses
+    # A wait on a finished job with its current etag times out and returns it unchanged.
+    quiet = client.get(f"/jobs/{job['id']}?wait=0.2", headers={"If-None-Match": seen})
+    assert quiet.headers["ETag"] == seen and quiet.json["status"] == "succeeded"
+
+
+def test_bad_wait_is_422(client) -> None:  # type: ignore[no-untyped-def]
+    job = submit(client, {"task": "sleep", "params": {"seconds": 0}})
+    for wait in ("-1", "soon", "100"):
+        assert client.get(f"/jobs/{job['id']}?wait={wait}").status_code == 422

@@ -3,6 +3,7 @@ the real `poky` CLI, then killed with SIGKILL mid-job and restarted."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -83,10 +84,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
     store = SqliteJobStore(running.home / "jobs.sqlite3")
     for job in store.active():
         if job.launch:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(job.launch["pid"], signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 def test_a_job_through_the_cli(server: Server, tmp_path: Path) -> None:

@@ -56,3 +56,20 @@ def test_symlink_escape_is_refused(storage: FileStorage, tmp_path: Path) -> None
     (tmp_path / "buckets" / "poky-input" / "link").symlink_to(secret)
     with pytest.raises(NotFound):
         storage.size(ObjectUri("poky-input", "link"))
+
+
+def test_copy_falls_back_where_the_kernel_refuses(storage: FileStorage, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    def refuse(*args: object) -> int:
+        raise OSError(errno.EXDEV, "cross-device")
+
+    source = ObjectUri("poky-input", "a.bin")
+    with storage.open_write(source) as sink:
+        sink.write(b"z" * 3_000_000)
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    target = ObjectUri("poky-input", "b.bin")
+    assert storage.copy(source, target) == 3_000_000
+    with storage.open_read(target) as handle:
+        assert handle.read() == b"z" * 3_000_000

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 
-from file_processing.context import JobContext, ProcessorError
+from file_processing.context import ProcessorError
 
-Processor = Callable[[JobContext], list[str]]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING would import typing at every container start
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from file_processing.context import JobContext
+
+    Processor = Callable[[JobContext], list[str]]
 
 _MODULES = {
     "copy_rename": "file_processing.processors.copy_rename",

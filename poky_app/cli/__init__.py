@@ -100,7 +100,7 @@ def _submit(client: PokyClient, args: argparse.Namespace) -> int:
     if not args.json:
         console.print(f"submitted {job['id']}; waiting (Ctrl-C stops waiting, not the job)")
     try:
-        job = follow_job(lambda: client.job(job["id"]))
+        job = follow_job(lambda etag: client.watch(job["id"], etag))
     except KeyboardInterrupt:
         err_console.print(f"stopped waiting; the job goes on: poky status {job['id']}")
         return EXIT_INTERRUPTED

@@ -11,6 +11,7 @@ import requests
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 30
+LONG_POLL_SECONDS = 15  # below the server's 20 s cap and this client's 30 s timeout
 
 
 class ApiError(Exception):
@@ -66,6 +67,12 @@ class PokyClient:
 
     def job(self, job_id: str) -> dict[str, Any]:
         return self._json("GET", f"/jobs/{job_id}")
+
+    def watch(self, job_id: str, etag: str | None, wait: float = LONG_POLL_SECONDS) -> tuple[dict[str, Any], str]:
+        """The job as soon as it differs from the version ``etag`` names (a long-poll), and its new etag."""
+        headers = {"If-None-Match": etag} if etag else {}
+        response = self._call("GET", f"/jobs/{job_id}", params={"wait": wait}, headers=headers)
+        return response.json(), response.headers.get("ETag", "")
 
     def jobs(self, **query: Any) -> dict[str, Any]:
         return self._json("GET", "/jobs", params={k: v for k, v in query.items() if v is not None})

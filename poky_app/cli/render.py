@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -105,13 +104,13 @@ def show_jobs(jobs: list[dict[str, Any]], next_cursor: str | None) -> None:
         err_console.print(f"more: poky list --cursor {next_cursor}")
 
 
-def follow_job(fetch: Callable[[], dict[str, Any]], *, poll_max: float = 1.0) -> dict[str, Any]:
-    """Poll until the job ends, showing a live bar on a terminal and one line per change elsewhere."""
-    interval = 0.05
-    job = fetch()
+def follow_job(watch: Callable[[str | None], tuple[dict[str, Any], str]]) -> dict[str, Any]:
+    """Follow a job to its end with long-polls (``watch(etag)`` answers when the job changes):
+    a live bar on a terminal, one line per change elsewhere."""
+    job, etag = watch(None)
     if console.is_terminal:
         columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                   TextColumn("{task.completed:g}/{task.total}"), TimeElapsedColumn(),
+                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                    TextColumn("[dim]{task.fields[message]}"))
         with Progress(*columns, console=console, transient=True) as bar:
             row = bar.add_task(job["status"], total=None, message="")
@@ -119,22 +118,18 @@ def follow_job(fetch: Callable[[], dict[str, Any]], *, poll_max: float = 1.0) ->
                 progress = job.get("progress") or {}
                 bar.update(row, description=status_text(job["status"]), completed=progress.get("done", 0),
                            total=progress.get("total"), message=progress.get("message", ""))
-                time.sleep(interval)
-                interval = min(interval * 1.5, poll_max)
-                job = fetch()
+                job, etag = watch(etag)
         return job
     last = None
     while True:
         progress = job.get("progress") or {}
-        line = f"{job['status']} {progress.get('message', '')}".strip()
+        line = " ".join(filter(None, (job["status"], _percent(progress), progress.get("message", ""))))
         if line != last:
             console.print(f"  {line}")
             last = line
         if job["status"] in TERMINAL:
             return job
-        time.sleep(interval)
-        interval = min(interval * 1.5, poll_max)
-        job = fetch()
+        job, etag = watch(etag)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ def _lock_home(home: Path) -> IO[str]:
     return handle
 
 
-def serve(settings: Settings, host: str, port: int, threads: int = 16) -> None:
+def serve(settings: Settings, host: str, port: int, threads: int = 32) -> None:
     import waitress
 
     from poky_app.backends import build_service

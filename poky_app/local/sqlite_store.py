@@ -1,7 +1,7 @@
 """Job records in SQLite (WAL) under POKY_HOME, shared by the control plane and local runners.
 
-Control-plane writes are guarded on the row's version; the runner's narrow writes are guarded
-on attempt and status, so a report from an old attempt or after the end is dropped.
+Control-plane writes are guarded on the row's version, which every write but progress bumps:
+a decision made on a record that has since changed is refused (StaleWrite) and made again.
 """
 
 from __future__ import annotations
@@ -9,50 +9,19 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from poky_app.errors import BadRequest, Conflict, StaleWrite
 from poky_app.jobs import ACTIVE, Job, JobStatus, is_job_id
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    task TEXT NOT NULL,
-    status TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    version INTEGER NOT NULL,
-    priority INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    inputs TEXT NOT NULL,
-    output TEXT NOT NULL,
-    params TEXT NOT NULL,
-    callback_url TEXT,
-    progress TEXT,
-    result TEXT,
-    error TEXT,
-    attempts TEXT NOT NULL,
-    launch TEXT,
-    stop_request TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, id);
-CREATE INDEX IF NOT EXISTS jobs_by_task ON jobs (task, id);
-"""
+from poky_app.local.sqlite_reporter import SCHEMA, SqliteReporter, dump_json
 
 _JSON_COLUMNS = ("params", "progress", "result", "error", "launch", "stop_request")
 # What save() writes. progress is among them so a new attempt starts clean; a runner's report
 # that loses that race is simply superseded by its next one (reports come every second).
 _SAVED_COLUMNS = ("status", "attempt", "started_at", "finished_at", "result", "error", "attempts",
                   "launch", "stop_request", "progress")
-_RUNNING_STATES = (JobStatus.STARTING.value, JobStatus.RUNNING.value)
-
-
-def _dump(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _row_to_job(row: sqlite3.Row) -> Job:
@@ -74,7 +43,7 @@ def _columns(job: Job) -> dict[str, Any]:
         "callback_url": job.callback_url, "attempts": json.dumps(list(job.attempts)),
     }
     for column in _JSON_COLUMNS:
-        values[column] = _dump(getattr(job, column))
+        values[column] = dump_json(getattr(job, column))
     return values
 
 
@@ -92,26 +61,14 @@ def decode_cursor(cursor: str) -> str:
     return job_id
 
 
-class SqliteJobStore:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+class SqliteJobStore(SqliteReporter):
+    """The control plane's store; the runner's reports are inherited from SqliteReporter."""
 
-    def _connect(self) -> sqlite3.Connection:
-        """One connection per thread: sqlite3 connections must not be shared across threads."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL is durable across process crashes in WAL mode (only power loss can lose
-            # the last commits), which is the failure the embedded mode guards against.
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
 
     def create(self, job: Job) -> None:
         values = _columns(job)
@@ -162,25 +119,3 @@ class SqliteJobStore:
             f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY priority DESC, id",
             [s.value for s in ACTIVE]).fetchall()
         return [_row_to_job(r) for r in rows]
-
-    def mark_running(self, job_id: str, attempt: int, now: float) -> bool:
-        cursor = self._connect().execute(
-            "UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, ?), "
-            "version = version + 1 WHERE id = ? AND attempt = ? AND status = 'starting'",
-            (now, job_id, attempt))
-        return cursor.rowcount == 1
-
-    def set_progress(self, job_id: str, attempt: int, progress: dict[str, Any]) -> bool:
-        # Not versioned: progress is advisory and frequent, and no control-plane decision reads it.
-        cursor = self._connect().execute(
-            "UPDATE jobs SET progress = ? WHERE id = ? AND attempt = ? AND status IN (?, ?)",
-            (_dump(progress), job_id, attempt, *_RUNNING_STATES))
-        return cursor.rowcount == 1
-
-    def set_outcome(self, job_id: str, attempt: int, *, result: dict[str, Any] | None,
-                    error: dict[str, str] | None) -> bool:
-        cursor = self._connect().execute(
-            "UPDATE jobs SET result = ?, error = ?, version = version + 1 "
-            "WHERE id = ? AND attempt = ? AND status IN (?, ?)",
-            (_dump(result), _dump(error), job_id, attempt, *_RUNNING_STATES))
-        return cursor.rowcount == 1

@@ -78,8 +78,12 @@ _PATHS: dict[str, Any] = {
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}},
             {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
             "responses": {"200": _json(_ref("JobList"), "A page of jobs"), **_ERRORS}}},
-    "/jobs/{job_id}": {"get": {"summary": "One job", "parameters": [_JOB_ID],
-                               "responses": {"200": _json(_ref("Job"), "The job"), "404": _PROBLEM}}},
+    "/jobs/{job_id}": {"get": {
+        "summary": "One job; with ?wait=S and If-None-Match, a long-poll that answers when it changes",
+        "parameters": [_JOB_ID, {"name": "wait", "in": "query", "schema": {"type": "number", "maximum": 20}},
+                       {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}}],
+        "responses": {"200": {**_json(_ref("Job"), "The job"), "headers": {"ETag": {"schema": {"type": "string"}}}},
+                      "404": _PROBLEM, "422": _PROBLEM}}},
     "/jobs/{job_id}/cancel": {"post": {"summary": "Cancel a job", "parameters": [_JOB_ID], "responses": {
         "202": _json(_ref("Job"), "Cancelling"), "404": _PROBLEM, "409": _PROBLEM}}},
     "/jobs/{job_id}/logs": {"get": {"summary": "A page of the job's log lines", "parameters": [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
+from poky_app.errors import FieldError, ValidationError
+from poky_app.service import MAX_WAIT_SECONDS, job_etag
 from poky_app.web.context import json_body, service
 
 blueprint = Blueprint("jobs", __name__)
@@ -21,7 +23,21 @@ def submit_job() -> ResponseReturnValue:
 
 @blueprint.get("/jobs/<job_id>")
 def get_job(job_id: str) -> ResponseReturnValue:
-    return service().get(job_id).to_public()
+    """With ?wait=S and If-None-Match: <etag>, answer as soon as the job changes (up to S seconds)."""
+    wait = request.args.get("wait")
+    if wait is None:
+        job = service().get(job_id)
+    else:
+        try:
+            seconds = float(wait)
+            if not 0 <= seconds <= MAX_WAIT_SECONDS:
+                raise ValueError
+        except ValueError:
+            raise ValidationError("bad query", [FieldError(
+                "/query/wait", f"expected seconds from 0 to {MAX_WAIT_SECONDS:g}")]) from None
+        seen = request.headers.get("If-None-Match")
+        job = service().wait_for_change(job_id, seen, seconds)
+    return job.to_public(), 200, {"ETag": job_etag(job)}
 
 
 @blueprint.get("/jobs")
