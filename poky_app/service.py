@@ -11,7 +11,9 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -60,9 +62,10 @@ class JobService:
         self.launcher = launcher
         self._env_extra = container_env_extra or {}
         self._clock = clock
-        # Attempts this process is launching right now: the reconciler must not take them for
-        # orphans of a crash (there is one control plane per POKY_HOME).
-        self._launching: set[tuple[str, int]] = set()
+        # Attempts this process is launching right now, claimed BEFORE the attempt is recorded,
+        # so the reconciler never takes one for an orphan of a crash and launches it again
+        # (there is one control plane per POKY_HOME). Counted: two claimants may overlap.
+        self._launching: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
         # Woken on every write this process makes, so long-polls see exits at once.
         self._changed = threading.Condition()
@@ -169,35 +172,51 @@ class JobService:
                   output=str(output), params=request.params, created_at=now,
                   callback_url=request.callback_url, priority=request.priority)
         self.store.create(job)  # durable BEFORE anything is launched
+        log.info("job %s queued: %s on %d input(s)", job.id, job.task, len(job.inputs))
         return self.dispatch(job)
 
     # -- launching -----------------------------------------------------------------------
 
     def dispatch(self, job: Job) -> Job:
         """Start the next attempt of a queued job. Only the caller whose guarded write wins launches."""
+        with self._claim((job.id, job.attempt + 1)):
+            try:
+                job = self._save(job, machine.begin_attempt(job, self._clock()))
+            except StaleWrite:
+                return self.get(job.id)
+            return self._launch(job)
+
+    @contextmanager
+    def _claim(self, attempt: tuple[str, int], *, exclusive: bool = False) -> Iterator[bool]:
+        """Mark an attempt as being launched by this process. Yields False, claiming nothing, when
+        ``exclusive`` and someone here already holds it (recovery must then keep off)."""
+        with self._lock:
+            taken = not (exclusive and attempt in self._launching)
+            if taken:
+                self._launching[attempt] += 1
         try:
-            job = self._save(job, machine.begin_attempt(job, self._clock()))
-        except StaleWrite:
-            return self.get(job.id)
-        return self._launch(job)
+            yield taken
+        finally:
+            if taken:
+                with self._lock:
+                    self._launching[attempt] -= 1
+                    if not self._launching[attempt]:
+                        del self._launching[attempt]
 
     def _launch(self, job: Job) -> Job:
-        key = (job.id, job.attempt)
+        """Start the container of the job's current attempt; the caller holds the claim on it."""
         task = self.catalog.get(job.task)
-        with self._lock:
-            self._launching.add(key)
         try:
             if task is None:
                 raise LaunchError(f"task {job.task!r} is no longer in the catalog",
                                   reason="UnknownTask", hint="Restore it in config/tasks.json.")
             handle = self.launcher.launch(job, task.command, self._env_for(job))
         except LaunchError as exc:
+            log.warning("job %s attempt %d could not start: %s: %s", job.id, job.attempt, exc.reason, exc.message)
             failure = Failure(exc.reason, exc.message, exc.hint)
             return self._update(job.id, lambda j: machine.fail_launch(j, failure, self._clock())
                                 if self._is_current(j, job.attempt) else None)
-        finally:
-            with self._lock:
-                self._launching.discard(key)
+        log.info("job %s attempt %d started: %s", job.id, job.attempt, handle)
         return self._update(job.id, lambda j: machine.record_launch(j, handle)
                             if self._is_current(j, job.attempt) else None)
 
@@ -234,8 +253,11 @@ class JobService:
         if before is None:
             return None
         job = self._update(job_id, decide)
-        if job.status.terminal and not before.status.terminal and job.callback_url:
-            notify(job.callback_url, job.to_public())
+        if job.status.terminal and not before.status.terminal:
+            reason = f": {job.error['reason']}: {job.error['message']}" if job.error else ""
+            log.info("job %s %s (exit %s)%s", job.id, job.status.value, exit.exit_code, reason)
+            if job.callback_url:
+                notify(job.callback_url, job.to_public())
         return job
 
     def cancel(self, job_id: str) -> Job:
@@ -252,6 +274,7 @@ class JobService:
             return machine.request_stop(current, machine.STOP_CANCEL, now)
 
         job = self._update(job_id, decide)
+        log.info("job %s: cancel requested (%s)", job_id, job.status.value)
         if job.status in LAUNCHED and job.launch:
             self.launcher.stop(job.launch, force=self.settings.cancel_grace_seconds == 0)
         return job
@@ -288,6 +311,7 @@ class JobService:
         task = self.catalog.get(job.task)
         started = job.started_at or job.created_at
         if job.stop_request is None and task and now - started > task.timeout_seconds:
+            log.info("job %s ran past its %gs timeout; stopping it", job.id, task.timeout_seconds)
             job = self._update(job.id, lambda j: machine.request_stop(j, machine.STOP_TIMEOUT, now)
                                if self._is_current(j, job.attempt) else None)
         if job.stop_request and job.launch:
@@ -296,12 +320,26 @@ class JobService:
 
     def _recover_unrecorded_launch(self, job: Job) -> None:
         """A crash came between recording the attempt and recording its container."""
+        with self._claim((job.id, job.attempt), exclusive=True) as ours:
+            if not ours:
+                return  # a launch of ours is in flight: it is no orphan
+            # Read again under the claim: the record the reconciler holds may predate a launch
+            # (or even a whole run) that another thread of ours has since completed.
+            fresh = self.get(job.id)
+            if fresh.attempt != job.attempt or fresh.status is not job.status or fresh.launch is not None:
+                return
+            self._adopt_or_relaunch(fresh)
+
+    def _adopt_or_relaunch(self, job: Job) -> None:
         handle = self.launcher.find(job.id, job.attempt)
         if handle is not None:
+            log.info("job %s attempt %d: re-adopting its running container %s", job.id, job.attempt, handle)
             self._update(job.id, lambda j: machine.record_launch(j, handle)
                          if self._is_current(j, job.attempt) else None)
         elif job.status is JobStatus.STARTING and job.result is None and job.error is None:
-            self._launch(job)  # its container never started (it never reported): start it now
+            # It never reported anything, so its container never started: start it now.
+            log.info("job %s attempt %d: recorded but never launched; launching", job.id, job.attempt)
+            self._launch(job)
         else:
             self.handle_exit(job.id, job.attempt, ContainerExit(None, "not found after a restart"))
 

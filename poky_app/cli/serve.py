@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import signal
 from pathlib import Path
 from typing import IO
 
@@ -40,6 +41,9 @@ def serve(settings: Settings, host: str, port: int, threads: int = 32) -> None:
     lock = _lock_home(settings.home)
     service = build_service(settings)
     app = create_app(settings, service=service)
+    # SIGTERM (systemd, docker stop, kill) shuts down like Ctrl-C. Running jobs keep running:
+    # the next server re-adopts them.
+    signal.signal(signal.SIGTERM, _interrupt)
     monitor = Monitor(service, settings.monitor_interval_seconds)
     monitor.start()  # its first pass recovers whatever a previous server left behind
     print(f"Poky {settings.backend} control plane on http://{host}:{port}  (POKY_HOME={settings.home})",
@@ -48,6 +52,12 @@ def serve(settings: Settings, host: str, port: int, threads: int = 32) -> None:
         # Uploads stream through this server: waitress's own 1 GiB body cap must not cut them off.
         waitress.serve(app, host=host, port=port, threads=threads, ident="poky",
                        max_request_body_size=MAX_OBJECT_BYTES, _quiet=True)
+    except KeyboardInterrupt:
+        print("Poky control plane stopped; running jobs go on and are picked up at the next start.", flush=True)
     finally:
         monitor.stop()
         lock.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

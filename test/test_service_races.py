@@ -1,0 +1,69 @@
+"""The reconciler against a launch in flight: never a second container for the same attempt."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from poky_app.jobs import Job
+from poky_app.service import JobService
+from test.conftest import wait_for_job
+
+
+class GatedLauncher:
+    """The real process launcher, held inside launch() until the test opens the gate."""
+
+    def __init__(self, real) -> None:  # type: ignore[no-untyped-def]
+        self.real = real
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.launches: list[tuple[str, int]] = []
+
+    def launch(self, job: Job, command, env):  # type: ignore[no-untyped-def]
+        self.launches.append((job.id, job.attempt))
+        self.entered.set()
+        self.gate.wait(10)
+        return self.real.launch(job, command, env)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.real, name)
+
+
+def gated_service(service: JobService) -> tuple[JobService, GatedLauncher]:
+    gated = GatedLauncher(service.launcher)
+    rebuilt = JobService(service.settings, service.catalog, service.store, service.storage, gated,
+                         container_env_extra=service._env_extra)
+    return rebuilt, gated
+
+
+def test_reconcile_during_a_launch_does_not_launch_again(service: JobService) -> None:
+    service, launcher = gated_service(service)
+    submitted: list[Job] = []
+    thread = threading.Thread(target=lambda: submitted.append(service.submit({"task": "sleep",
+                                                                              "params": {"seconds": 0}})))
+    thread.start()
+    assert launcher.entered.wait(10)
+    for _ in range(3):  # the attempt is recorded (starting, no container yet): not an orphan
+        service.reconcile()
+    launcher.gate.set()
+    thread.join(10)
+    done = wait_for_job(lambda: service.get(submitted[0].id).to_public())
+    assert done["status"] == "succeeded"
+    assert launcher.launches == [(submitted[0].id, 1)]
+
+
+def test_a_stale_record_does_not_relaunch_a_finished_job(service: JobService) -> None:
+    service, launcher = gated_service(service)
+    submitted: list[Job] = []
+    thread = threading.Thread(target=lambda: submitted.append(service.submit({"task": "sleep",
+                                                                              "params": {"seconds": 0}})))
+    thread.start()
+    assert launcher.entered.wait(10)
+    [stale] = [j for j in service.store.active() if j.status.value == "starting"]  # read mid-launch
+    launcher.gate.set()
+    thread.join(10)
+    wait_for_job(lambda: service.get(stale.id).to_public())
+    time.sleep(0.1)
+    service._reconcile_one(stale)  # what a monitor pass holding that old read would do
+    assert launcher.launches == [(stale.id, 1)]
+    assert service.get(stale.id).status.value == "succeeded"
