@@ -91,10 +91,16 @@ def wait_for_job(fetch: Callable[[], dict[str, Any]], statuses: set[str] = TERMI
 
 
 @pytest.fixture
-def monitor(service: JobService) -> Iterator[None]:
+def monitor_for() -> Iterator[Callable[[JobService], None]]:
+    """Start the reconcile loop (as `poky serve` does) for a service; stopped after the test."""
     from poky_app.monitor import Monitor
 
-    running = Monitor(service, 0.05)
-    running.start()
-    yield
-    running.stop()
+    started: list[Monitor] = []
+
+    def start(service: JobService) -> None:
+        started.append(Monitor(service, 0.05))
+        started[-1].start()
+
+    yield start
+    for monitor in started:
+        monitor.stop()

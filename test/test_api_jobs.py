@@ -158,3 +158,13 @@ def test_bad_wait_is_422(client) -> None:  # type: ignore[no-untyped-def]
     job = submit(client, {"task": "sleep", "params": {"seconds": 0}})
     for wait in ("-1", "soon", "100"):
         assert client.get(f"/jobs/{job['id']}?wait={wait}").status_code == 422
+
+
+def test_a_spec_too_large_for_the_environment_travels_as_an_object(client, put_input, settings) -> None:  # type: ignore[no-untyped-def]
+    inputs = [put_input(f"batch/{'measurement-' * 6}{i:03}.csv", b"%d\n" % i) for i in range(80)]
+    job = submit(client, {"task": "copy_rename", "inputs": inputs, "params": {"suffix": "copy"}})
+    done = follow(client, job["id"])
+    assert done["status"] == "succeeded", done["error"]
+    assert len(done["result"]["outputs"]) == 80
+    spec_object = object_path(settings, f"s3://poky-output/_poky/specs/{job['id']}/attempt-1.json")
+    assert len(spec_object.read_bytes()) > 6144  # it did not fit in POKY_SPEC
