@@ -36,13 +36,19 @@ def gated_service(service: JobService) -> tuple[JobService, GatedLauncher]:
     return rebuilt, gated
 
 
-def test_reconcile_during_a_launch_does_not_launch_again(service: JobService) -> None:
-    service, launcher = gated_service(service)
+def submit_until_gated(service: JobService, launcher: GatedLauncher) -> tuple[threading.Thread, list[Job]]:
+    """Submit a no-op job from another thread and return once it is held inside launch()."""
     submitted: list[Job] = []
-    thread = threading.Thread(target=lambda: submitted.append(service.submit({"task": "sleep",
-                                                                              "params": {"seconds": 0}})))
+    body = {"task": "sleep", "params": {"seconds": 0}}
+    thread = threading.Thread(target=lambda: submitted.append(service.submit(body)))
     thread.start()
     assert launcher.entered.wait(10)
+    return thread, submitted
+
+
+def test_reconcile_during_a_launch_does_not_launch_again(service: JobService) -> None:
+    service, launcher = gated_service(service)
+    thread, submitted = submit_until_gated(service, launcher)
     for _ in range(3):  # the attempt is recorded (starting, no container yet): not an orphan
         service.reconcile()
     launcher.gate.set()
@@ -54,11 +60,7 @@ def test_reconcile_during_a_launch_does_not_launch_again(service: JobService) ->
 
 def test_a_stale_record_does_not_relaunch_a_finished_job(service: JobService) -> None:
     service, launcher = gated_service(service)
-    submitted: list[Job] = []
-    thread = threading.Thread(target=lambda: submitted.append(service.submit({"task": "sleep",
-                                                                              "params": {"seconds": 0}})))
-    thread.start()
-    assert launcher.entered.wait(10)
+    thread, _ = submit_until_gated(service, launcher)
     [stale] = [j for j in service.store.active() if j.status.value == "starting"]  # read mid-launch
     launcher.gate.set()
     thread.join(10)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
+from poky_app.backends import build_service
 from poky_app.service import JobService
 from poky_app.settings import Settings, load_settings
+from poky_app.web import routes_jobs, routes_legacy, routes_meta, routes_transfers
+from poky_app.web.problems import register_problem_handlers
+from poky_app.web.signing import UrlSigner, load_or_create_secret
 
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: API bodies are small; object bytes go to /objects instead
 
 
 def create_app(settings: Settings | None = None, *, service: JobService | None = None) -> Flask:
-    from poky_app.backends import build_service
-    from poky_app.web import routes_jobs, routes_legacy, routes_meta, routes_transfers
-    from poky_app.web.problems import register_problem_handlers
-    from poky_app.web.signing import UrlSigner, load_or_create_secret
-
     settings = settings or load_settings()
     service = service or build_service(settings)
     app = Flask("poky_app")

@@ -6,13 +6,14 @@ from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
 from poky_app.errors import FieldError, ValidationError
+from poky_app.jobs import Job
 from poky_app.service import MAX_WAIT_SECONDS, job_etag
 from poky_app.web.context import json_body, service
 
 blueprint = Blueprint("jobs", __name__)
 
 
-def accepted(job) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+def accepted(job: Job) -> ResponseReturnValue:
     return job.to_public(), 202, {"Location": url_for("jobs.get_job", job_id=job.id)}
 
 
