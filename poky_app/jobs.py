@@ -84,10 +84,17 @@ class Failure:
 
 @dataclass(frozen=True)
 class ContainerExit:
-    """How a container ended, as its launcher saw it. ``exit_code`` None means nobody saw it end."""
+    """How a container ended, as its launcher saw it. ``exit_code`` None means nobody saw it end.
+
+    ``failure`` is the launcher's own diagnosis where it has one (ECS stop codes say more than an
+    exit code); ``details`` are what it knew of the container, kept on the attempt for good,
+    because ECS forgets stopped tasks after about an hour.
+    """
 
     exit_code: int | None
     stop_reason: str = ""
+    failure: Failure | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -141,11 +148,12 @@ def _move(job: Job, to: JobStatus, **changes: Any) -> Job:
     return replace(job, status=to, **changes)
 
 
-def _close_attempt(job: Job, status: JobStatus, now: float, exit_code: int | None, error: dict | None) -> tuple:
+def _close_attempt(job: Job, status: JobStatus, now: float, exit_code: int | None, error: dict | None,
+                   details: dict[str, Any] | None = None) -> tuple:
     if not job.attempts:
         return job.attempts
     last = {**job.attempts[-1], "status": status.value, "finished_at": utc_iso(now)}
-    last.update(exit_code=exit_code, error=error)
+    last.update(exit_code=exit_code, error=error, **(details or {}))
     return (*job.attempts[:-1], last)
 
 
@@ -197,7 +205,7 @@ def finish(job: Job, exit: ContainerExit, now: float) -> Job:
     error = failure.to_dict() if failure else None
     result = job.result if status is JobStatus.SUCCEEDED else None
     return _move(job, status, finished_at=now, error=error, result=result,
-                 attempts=_close_attempt(job, status, now, exit.exit_code, error))
+                 attempts=_close_attempt(job, status, now, exit.exit_code, error, exit.details))
 
 
 def interpret_exit(job: Job, exit: ContainerExit) -> tuple[JobStatus, Failure | None]:
@@ -215,7 +223,7 @@ def interpret_exit(job: Job, exit: ContainerExit) -> tuple[JobStatus, Failure | 
             "Raise timeout_seconds for the task type in config/tasks.json, or split the work.")
     if reported is not None:
         return JobStatus.FAILED, reported
-    return JobStatus.FAILED, failure_for_exit(code, exit.stop_reason)
+    return JobStatus.FAILED, exit.failure or failure_for_exit(code, exit.stop_reason)
 
 
 def failure_for_exit(code: int | None, stop_reason: str = "") -> Failure:
