@@ -9,6 +9,7 @@ duplicated event can never move a job backwards or overwrite a newer attempt.
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from poky_app.errors import InvalidTransition
+from poky_app.errors import BadRequest, InvalidTransition
 
 
 class JobStatus(StrEnum):
@@ -64,6 +65,21 @@ def new_job_id(now: float | None = None) -> str:
 
 def is_job_id(text: str) -> bool:
     return len(text) == 26 and all(c in _CROCKFORD for c in text)
+
+
+def encode_cursor(job_id: str) -> str:
+    """A listing cursor: the last job id of a page (ids sort by creation time), opaque to callers."""
+    return base64.urlsafe_b64encode(job_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        job_id = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+    except ValueError:
+        job_id = ""
+    if not is_job_id(job_id):
+        raise BadRequest("cursor is not one this server gave out")
+    return job_id
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,24 @@ DEFAULT_TASKS_FILE = PROJECT_ROOT / "config" / "tasks.json"
 
 
 @dataclass(frozen=True)
+class AwsSettings:
+    """What POKY_BACKEND=aws needs; `poky bootstrap` creates the resources and writes these."""
+
+    region: str
+    cluster: str
+    task_definition: str
+    container_name: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    table: str
+    log_group: str
+    log_stream_prefix: str = "poky"
+    assign_public_ip: bool = True
+    capacity: str = "FARGATE"
+    job_ttl_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class Settings:
     backend: str = "local"
     home: Path = Path(".poky")
@@ -32,6 +50,7 @@ class Settings:
     monitor_interval_seconds: float = 0.5
     secret_key: str | None = None
     log_level: str = "INFO"
+    aws: AwsSettings | None = None
 
     @property
     def db_path(self) -> Path:
@@ -94,11 +113,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
     auth_default = "required" if backend == "aws" else "off"
     auth = _choice(env, "POKY_AUTH", auth_default, ("required", "off"))
     if auth == "required":
-        # API keys (poky keys create) arrive with the AWS deployment work; refuse rather than
-        # pretend to protect anything.
-        raise ConfigError("POKY_AUTH=required is not supported yet; set POKY_AUTH=off")
-    if backend == "aws":
-        raise ConfigError("POKY_BACKEND=aws is not available in this version; use POKY_BACKEND=local")
+        # API keys (poky keys create) are not built yet. Refuse rather than pretend to protect
+        # anything: running an unauthenticated API must be a choice someone wrote down.
+        raise ConfigError("POKY_AUTH=required is not supported yet (it is the default with POKY_BACKEND=aws); "
+                          "set POKY_AUTH=off to run without API keys")
     return Settings(
         backend=backend,
         home=Path(env.get("POKY_HOME", "").strip() or ".poky").expanduser().resolve(),
@@ -111,4 +129,36 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         monitor_interval_seconds=_number(env, "POKY_MONITOR_INTERVAL_SECONDS", 0.5, 0.01, 60.0),
         secret_key=env.get("POKY_SECRET_KEY", "").strip() or None,
         log_level=_choice(env, "POKY_LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+        aws=_aws(env) if backend == "aws" else None,
+    )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set; POKY_BACKEND=aws needs it (`poky bootstrap` writes it to .env)")
+    return value
+
+
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _required(env, name).split(",") if part.strip())
+
+
+def _aws(env: Mapping[str, str]) -> AwsSettings:
+    region = env.get("AWS_REGION", "").strip() or env.get("AWS_DEFAULT_REGION", "").strip()
+    if not region:
+        raise ConfigError("AWS_REGION is not set; POKY_BACKEND=aws needs a region")
+    return AwsSettings(
+        region=region,
+        cluster=_required(env, "POKY_CLUSTER"),
+        task_definition=_required(env, "POKY_TASK_DEFINITION"),
+        container_name=env.get("POKY_CONTAINER_NAME", "").strip() or "runner",
+        subnets=_list(env, "POKY_SUBNETS"),
+        security_groups=_list(env, "POKY_SECURITY_GROUPS"),
+        table=_required(env, "POKY_TABLE"),
+        log_group=_required(env, "POKY_LOG_GROUP"),
+        log_stream_prefix=env.get("POKY_LOG_STREAM_PREFIX", "").strip() or "poky",
+        assign_public_ip=_choice(env, "POKY_ASSIGN_PUBLIC_IP", "enabled", ("enabled", "disabled")) == "enabled",
+        capacity=_choice(env, "POKY_CAPACITY", "fargate", ("fargate", "fargate_spot", "fargate_spot_first")).upper(),
+        job_ttl_days=_number(env, "POKY_JOB_TTL_DAYS", 30.0, 0.0, 3650.0),
     )

@@ -6,15 +6,14 @@ a decision made on a record that has since changed is refused (StaleWrite) and m
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from poky_app.errors import BadRequest, Conflict, StaleWrite
-from poky_app.jobs import ACTIVE, Job, JobStatus, is_job_id
+from poky_app.errors import Conflict, StaleWrite
+from poky_app.jobs import ACTIVE, Job, JobStatus, decode_cursor, encode_cursor
 from poky_app.local.sqlite_reporter import SCHEMA, SqliteReporter, dump_json
 
 _JSON_COLUMNS = ("params", "progress", "result", "error", "launch", "stop_request")
@@ -45,20 +44,6 @@ def _columns(job: Job) -> dict[str, Any]:
     for column in _JSON_COLUMNS:
         values[column] = dump_json(getattr(job, column))
     return values
-
-
-def encode_cursor(job_id: str) -> str:
-    return base64.urlsafe_b64encode(job_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        job_id = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-    except ValueError:
-        job_id = ""
-    if not is_job_id(job_id):
-        raise BadRequest("cursor is not one this server gave out")
-    return job_id
 
 
 class SqliteJobStore(SqliteReporter):
