@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, BinaryIO, Protocol
 
+from poky_app.catalog import TaskType
 from poky_app.jobs import ContainerExit, Job, JobStatus
 from poky_app.uris import ObjectUri
 
@@ -53,18 +54,18 @@ ExitListener = Callable[[str, int, ContainerExit], None]
 class Launcher(Protocol):
     """Starts, watches and stops one container per job attempt."""
 
-    def launch(self, job: Job, command: tuple[str, ...], env: dict[str, str]) -> dict[str, Any]:
+    def launch(self, job: Job, task: TaskType, env: dict[str, str]) -> dict[str, Any]:
         """Start the container; return a JSON-able handle to find it again. Raises LaunchError."""
         ...
-    def describe(self, handle: dict[str, Any]) -> ContainerExit | None:
-        """None while the container runs; how it ended once it has."""
+    def describe(self, handles: list[dict[str, Any]]) -> list[ContainerExit | None]:
+        """For each handle: None while its container runs, how it ended once it has."""
         ...
     def find(self, job_id: str, attempt: int) -> dict[str, Any] | None:
         """The handle of a container started for this attempt, if one exists (re-adoption)."""
         ...
     def stop(self, handle: dict[str, Any], *, force: bool) -> None: ...
-    def read_logs(self, job_id: str, attempt: int, cursor: str | None,
-                  limit: int) -> tuple[list[str], str]: ...
+    def read_logs(self, job: Job, cursor: str | None, limit: int, *,
+                  final: bool = False) -> tuple[list[str], str]: ...
     def on_exit(self, listener: ExitListener) -> None:
         """Register a call made as soon as a container this launcher watches ends."""
         ...

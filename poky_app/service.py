@@ -117,8 +117,7 @@ class JobService:
         if job.attempt == 0:
             return [], (None if job.status.terminal else (cursor or ""))
         terminal = job.status.terminal
-        lines, next_cursor = self.launcher.read_logs(job.id, job.attempt, cursor, MAX_LOG_LINES,
-                                                     final=terminal)
+        lines, next_cursor = self.launcher.read_logs(job, cursor, MAX_LOG_LINES, final=terminal)
         # null tells a follower it has everything: the job is over and nothing more was left.
         return lines, (None if terminal and not lines else next_cursor)
 
@@ -210,7 +209,7 @@ class JobService:
             if task is None:
                 raise LaunchError(f"task {job.task!r} is no longer in the catalog",
                                   reason="UnknownTask", hint="Restore it in config/tasks.json.")
-            handle = self.launcher.launch(job, task.command, self._env_for(job))
+            handle = self.launcher.launch(job, task, self._env_for(job))
         except LaunchError as exc:
             log.warning("job %s attempt %d could not start: %s: %s", job.id, job.attempt, exc.reason, exc.message)
             failure = Failure(exc.reason, exc.message, exc.hint)
@@ -283,30 +282,47 @@ class JobService:
         """One pass over every unfinished job: the safety net behind the event-driven path.
 
         Dispatches queued jobs, re-adopts or relaunches attempts orphaned by a crash, records
-        exits that were missed, enforces timeouts and escalates stops past the grace period.
+        exits that were missed (one batched describe for all running containers), enforces
+        timeouts and escalates stops past the grace period.
         """
+        watched: list[Job] = []
         for job in self.store.active():
+            with self._lock:
+                if (job.id, job.attempt) in self._launching:
+                    continue
             try:
-                self._reconcile_one(job)
-            except StaleWrite:
-                continue  # it changed under us; the next pass sees the new state
+                if job.status is JobStatus.QUEUED:
+                    self.dispatch(job)
+                elif job.launch is None:
+                    self._recover_unrecorded_launch(job)
+                else:
+                    watched.append(job)
             except Exception:
                 log.exception("reconciling job %s failed", job.id)
+        self._follow(watched)
 
-    def _reconcile_one(self, job: Job) -> None:
-        with self._lock:
-            if (job.id, job.attempt) in self._launching:
-                return
-        if job.status is JobStatus.QUEUED:
-            self.dispatch(job)
+    def refresh(self, job: Job) -> Job:
+        """Bring one unfinished job up to date with its container (GET of a running job)."""
+        if job.status in LAUNCHED and job.launch:
+            self._follow([job])
+            return self.get(job.id)
+        return job
+
+    def _follow(self, jobs: list[Job]) -> None:
+        if not jobs:
             return
-        if job.launch is None:
-            self._recover_unrecorded_launch(job)
-            return
-        exit = self.launcher.describe(job.launch)
-        if exit is not None:
-            self.handle_exit(job.id, job.attempt, exit)
-            return
+        exits = self.launcher.describe([job.launch for job in jobs if job.launch])
+        for job, exit in zip(jobs, exits, strict=True):
+            try:
+                if exit is not None:
+                    self.handle_exit(job.id, job.attempt, exit)
+                else:
+                    self._enforce_limits(job)
+            except Exception:
+                log.exception("following job %s failed", job.id)
+
+    def _enforce_limits(self, job: Job) -> None:
+        """Timeouts, and stops that outlast their grace period."""
         now = self._clock()
         task = self.catalog.get(job.task)
         started = job.started_at or job.created_at

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from poky_app import jobs as machine
+from poky_app.catalog import TaskType
 from poky_app.errors import LaunchError
 from poky_app.jobs import ContainerExit, Job
 from poky_app.local.process_launcher import ProcessLauncher
@@ -35,16 +36,18 @@ def job(attempt: int = 1) -> Job:
                created_at=time.time(), attempt=attempt)
 
 
-def python(code: str) -> tuple[str, ...]:
-    return ("python", "-c", code)
+def python(code: str) -> TaskType:
+    """A task type whose container runs ``code``."""
+    return TaskType(name="t", description="", params_schema={}, min_inputs=0, max_inputs=0, input_buckets=(),
+                    output_bucket="b", timeout_seconds=60, cpu=256, memory=512, command=("python", "-c", code))
 
 
 def test_exit_code_is_reported_at_once_and_by_describe(launcher, exits) -> None:  # type: ignore[no-untyped-def]
     the_job = job()
     handle = launcher.launch(the_job, python("import sys; print('hi'); sys.exit(3)"), {"POKY_JOB_ID": the_job.id})
     assert exits.get(timeout=10) == (the_job.id, 1, ContainerExit(3))
-    assert launcher.describe(handle) == ContainerExit(3)
-    lines, _ = launcher.read_logs(the_job.id, 1, None, 100, final=True)
+    assert launcher.describe_one(handle) == ContainerExit(3)
+    lines, _ = launcher.read_logs(the_job, None, 100, final=True)
     assert lines == ["hi"]
 
 
@@ -78,7 +81,7 @@ def test_force_stop_kills_a_process_that_ignores_sigterm(launcher, exits, tmp_pa
     handle = launcher.launch(job(), python(code), {})
     wait_until(ready.exists)
     launcher.stop(handle, force=False)
-    assert launcher.describe(handle) is None  # still alive: it ignored SIGTERM
+    assert launcher.describe_one(handle) is None  # still alive: it ignored SIGTERM
     launcher.stop(handle, force=True)
     assert exits.get(timeout=10)[2].exit_code == 137
 
@@ -90,36 +93,36 @@ def test_a_new_launcher_re_adopts_a_running_attempt(launcher, tmp_path) -> None:
     restarted = ProcessLauncher(tmp_path / "logs", workdir=tmp_path)  # what a restarted server has
     assert restarted.find(the_job.id, 2) == handle
     assert restarted.find(the_job.id, 1) is None
-    assert restarted.describe(handle) is None
+    assert restarted.describe_one(handle) is None
     restarted.stop(handle, force=True)
-    wait_until(lambda: restarted.describe(handle) is not None)
-    assert restarted.describe(handle).exit_code is None  # not its child: nobody saw the code
+    wait_until(lambda: restarted.describe_one(handle) is not None)
+    assert restarted.describe_one(handle).exit_code is None  # not its child: nobody saw the code
 
 
 def test_a_reused_pid_is_not_mistaken_for_ours(launcher) -> None:  # type: ignore[no-untyped-def]
     fake = {"kind": "process", "pid": os.getpid(), "start_ticks": 1}
-    assert launcher.describe(fake).exit_code is None
+    assert launcher.describe_one(fake).exit_code is None
     launcher.stop(fake, force=True)  # must not signal this test process
 
 
 def test_unstartable_command_is_a_launch_error(launcher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(LaunchError) as caught:
-        launcher.launch(job(), ("/nonexistent/binary",), {})
+        launcher.launch(job(), TaskType(**{**python("").__dict__, "command": ("/nonexistent/binary",)}), {})
     assert caught.value.reason == "CannotStartContainer" and not caught.value.retryable
 
 
 def test_log_paging_holds_back_partial_lines_and_spans_attempts(launcher) -> None:  # type: ignore[no-untyped-def]
-    the_job = job()
+    the_job = job(attempt=2)
     first = launcher.log_path(the_job.id, 1)
     first.parent.mkdir(parents=True)
     first.write_text("one\ntwo\nthree\n")
     launcher.log_path(the_job.id, 2).write_text("four\nfive (no newline yet)")
-    lines, cursor = launcher.read_logs(the_job.id, 2, None, 2)
+    lines, cursor = launcher.read_logs(the_job, None, 2)
     assert lines == ["one", "two"]
-    lines, cursor = launcher.read_logs(the_job.id, 2, cursor, 100)
+    lines, cursor = launcher.read_logs(the_job, cursor, 100)
     assert lines == ["three", "four"]
-    assert launcher.read_logs(the_job.id, 2, cursor, 100)[0] == []
-    assert launcher.read_logs(the_job.id, 2, cursor, 100, final=True)[0] == ["five (no newline yet)"]
+    assert launcher.read_logs(the_job, cursor, 100)[0] == []
+    assert launcher.read_logs(the_job, cursor, 100, final=True)[0] == ["five (no newline yet)"]
 
 
 def test_python_is_this_interpreter(launcher, exits) -> None:  # type: ignore[no-untyped-def]

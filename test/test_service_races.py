@@ -19,11 +19,11 @@ class GatedLauncher:
         self.gate = threading.Event()
         self.launches: list[tuple[str, int]] = []
 
-    def launch(self, job: Job, command, env):  # type: ignore[no-untyped-def]
+    def launch(self, job: Job, task, env):  # type: ignore[no-untyped-def]
         self.launches.append((job.id, job.attempt))
         self.entered.set()
         self.gate.wait(10)
-        return self.real.launch(job, command, env)
+        return self.real.launch(job, task, env)
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self.real, name)
@@ -66,6 +66,6 @@ def test_a_stale_record_does_not_relaunch_a_finished_job(service: JobService) ->
     thread.join(10)
     wait_for_job(lambda: service.get(stale.id).to_public())
     time.sleep(0.1)
-    service._reconcile_one(stale)  # what a monitor pass holding that old read would do
+    service._recover_unrecorded_launch(stale)  # what a reconcile pass holding that old read does
     assert launcher.launches == [(stale.id, 1)]
     assert service.get(stale.id).status.value == "succeeded"

@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from poky_app.catalog import TaskType
 from poky_app.errors import BadRequest, LaunchError
 from poky_app.jobs import ContainerExit, Job
 from poky_app.ports import ExitListener
@@ -65,8 +66,9 @@ class ProcessLauncher:
     def log_path(self, job_id: str, attempt: int) -> Path:
         return self.logs_dir / job_id / f"attempt-{attempt}.log"
 
-    def launch(self, job: Job, command: tuple[str, ...], env: dict[str, str]) -> dict[str, Any]:
+    def launch(self, job: Job, task: TaskType, env: dict[str, str]) -> dict[str, Any]:
         # The catalog names the container's interpreter "python"; locally that is ours.
+        command = task.command
         argv = [sys.executable if command[0] in ("python", "python3") else command[0], *command[1:]]
         child_env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
         child_env.update(PYTHONPATH=str(self.workdir), PYTHONUNBUFFERED="1", **env)
@@ -98,7 +100,10 @@ class ProcessLauncher:
             except Exception:  # a listener's bug must not kill the waiter; the monitor retries
                 log.exception("exit listener failed for job %s attempt %s", job_id, attempt)
 
-    def describe(self, handle: dict[str, Any]) -> ContainerExit | None:
+    def describe(self, handles: list[dict[str, Any]]) -> list[ContainerExit | None]:
+        return [self.describe_one(handle) for handle in handles]
+
+    def describe_one(self, handle: dict[str, Any]) -> ContainerExit | None:
         pid, ticks = handle["pid"], handle.get("start_ticks")
         with self._lock:
             if (pid, ticks) in self._exits:
@@ -133,9 +138,9 @@ class ProcessLauncher:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL if force else signal.SIGTERM)
 
-    def read_logs(self, job_id: str, attempt: int, cursor: str | None, limit: int,
-                  *, final: bool = False) -> tuple[list[str], str]:
+    def read_logs(self, job: Job, cursor: str | None, limit: int, *, final: bool = False) -> tuple[list[str], str]:
         """Lines from attempt 1 onwards. The cursor is "<attempt>:<byte offset>"."""
+        job_id, attempt = job.id, job.attempt
         number, offset = _parse_log_cursor(cursor)
         lines: list[str] = []
         while number <= attempt and len(lines) < limit:
