@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from poky_app.catalog import TaskType
 from poky_app.jobs import ContainerExit, Job, JobStatus
@@ -46,6 +46,14 @@ class Storage(Protocol):
         ...
     def copy(self, source: ObjectUri, target: ObjectUri) -> int: ...
     def list(self, prefix: ObjectUri) -> Iterator[ObjectUri]: ...
+
+
+@runtime_checkable
+class PresigningStorage(Protocol):
+    """Storage that can hand out its own short-lived URLs (S3). Local buckets cannot: the control
+    plane signs URLs to its own /objects route instead."""
+
+    def presign(self, method: str, uri: ObjectUri, ttl_seconds: int) -> str: ...
 
 
 ExitListener = Callable[[str, int, ContainerExit], None]

@@ -367,6 +367,13 @@ class JobService:
             self._changed.notify_all()
         return saved
 
+    def now(self) -> float:
+        return self._clock()
+
+    def update(self, job_id: str, decide: Callable[[Job], Job | None]) -> Job:
+        """Apply a decision with the guarded read-decide-write loop (for adapters' event handlers)."""
+        return self._update(job_id, decide)
+
     def _update(self, job_id: str, decide: Callable[[Job], Job | None]) -> Job:
         """Read, decide, guarded-write; on a lost race, read and decide again."""
         for _ in range(_SAVE_TRIES):

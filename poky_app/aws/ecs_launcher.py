@@ -22,7 +22,7 @@ from poky_app.aws.ecs_requests import (
     exit_from_task,
 )
 from poky_app.catalog import TaskType
-from poky_app.errors import BadRequest
+from poky_app.errors import BadRequest, LaunchError
 from poky_app.jobs import ContainerExit, Job
 from poky_app.ports import ExitListener
 
@@ -45,20 +45,17 @@ class EcsLauncher:
         """ECS reports exits through EventBridge events and DescribeTasks, not callbacks."""
 
     def launch(self, job: Job, task: TaskType, env: dict[str, str]) -> dict[str, Any]:
-        existing = self.find(job.id, job.attempt)
-        if existing is not None:
-            log.info("job %s attempt %d already has task %s; adopting it", job.id, job.attempt, existing["task_arn"])
-            return existing
         request = build_run_task_request(self.target, job_id=job.id, attempt=job.attempt, command=task.command,
                                          env=env, cpu=task.cpu, memory=task.memory)
         try:
+            existing = self.find(job.id, job.attempt)
+            if existing is not None:
+                log.info("job %s attempt %d already has task %s; adopting it", job.id, job.attempt,
+                         existing["task_arn"])
+                return existing
             response = self.clients.ecs.run_task(**request)
         except Exception as exc:
-            code = error_code(exc)
-            if not code:
-                raise classify_client_error("ConnectionError", str(exc), 503) from None
-            message = getattr(exc, "response", {}).get("Error", {}).get("Message", str(exc))
-            raise classify_client_error(code, message, http_status(exc)) from None
+            raise _launch_error(exc) from None
         if response.get("failures"):
             raise classify_failures(response["failures"])
         return self._handle(response["tasks"][0]["taskArn"])
@@ -132,6 +129,14 @@ class EcsLauncher:
                 self._sleep(0.2 * 2**attempt)  # CloudWatch Logs allows few reads per second
         lines = [event["message"].rstrip("\n") for event in response.get("events", [])]
         return lines, response.get("nextForwardToken") or cursor or ""
+
+
+def _launch_error(exc: Exception) -> LaunchError:
+    code = error_code(exc)
+    if not code:  # no answer at all (connection refused, timeout): worth another try
+        return classify_client_error("ConnectionError", str(exc), 503)
+    message = getattr(exc, "response", {}).get("Error", {}).get("Message", str(exc))
+    return classify_client_error(code, message, http_status(exc))
 
 
 def _attempt_of(task: dict[str, Any]) -> int | None:

@@ -27,7 +27,7 @@ def get_job(job_id: str) -> ResponseReturnValue:
     """With ?wait=S and If-None-Match: <etag>, answer as soon as the job changes (up to S seconds)."""
     wait = request.args.get("wait")
     if wait is None:
-        job = service().get(job_id)
+        job = service().refresh(service().get(job_id))
     else:
         try:
             seconds = float(wait)

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from poky_app.errors import FieldError, NotFound, ValidationError
 from poky_app.jobs import utc_iso
+from poky_app.ports import PresigningStorage
 from poky_app.uris import ObjectUri, UriError, parse_uri
 from poky_app.web.context import json_body, service, settings
 from poky_app.web.signing import UrlSigner
@@ -39,10 +40,16 @@ def _requested_uri() -> ObjectUri:
 
 
 def _ticket(method: str, uri: ObjectUri) -> dict:
-    expires = int(time.time()) + settings().url_ttl_seconds
-    signature = _signer().sign(method, uri.bucket, uri.key, expires)
-    url = (f"{request.host_url}objects/{quote(uri.bucket)}/{quote(uri.key)}"
-           f"?expires={expires}&signature={signature}")
+    """On AWS a presigned S3 URL; locally a signed URL of this server's own /objects route."""
+    ttl = settings().url_ttl_seconds
+    expires = int(time.time()) + ttl
+    storage = service().storage
+    if isinstance(storage, PresigningStorage):
+        url = storage.presign(method, uri, ttl)
+    else:
+        signature = _signer().sign(method, uri.bucket, uri.key, expires)
+        url = (f"{request.host_url}objects/{quote(uri.bucket)}/{quote(uri.key)}"
+               f"?expires={expires}&signature={signature}")
     return {"url": url, "method": method, "headers": {}, "expires_at": utc_iso(expires)}
 
 
