@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("--cursor")
     listing.add_argument("--json", action="store_true")
 
+    boot = commands.add_parser("bootstrap", help="create the AWS resources (operator; idempotent)")
+    boot.add_argument("--image", required=True, help="the runner image URI (file_processing/Dockerfile)")
+    boot.add_argument("--env-file", type=Path, default=Path(".env"), help="where to write the settings")
+    boot.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+
+    down = commands.add_parser("teardown", help="remove what bootstrap created (operator)")
+    down.add_argument("--env-file", type=Path, default=Path(".env"))
+    down.add_argument("--force", action="store_true", help="also delete the objects in the buckets")
+
     logs = commands.add_parser("logs", help="print a job's log")
     logs.add_argument("job_id")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until the job ends")
@@ -161,6 +170,16 @@ def run(argv: list[str] | None = None) -> int:
             err_console.print(f"[red]cannot serve on {args.host}:{args.port}:[/red] {exc.strerror or exc}")
             return EXIT_ERROR
         return EXIT_OK
+    if args.command in ("bootstrap", "teardown"):
+        from poky_app.cli import operator
+
+        try:
+            if args.command == "bootstrap":
+                return operator.bootstrap(args.image, args.env_file, args.dry_run)
+            return operator.teardown(args.env_file, args.force)
+        except Exception as exc:  # credentials, permissions, network: say it in one line
+            err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+            return EXIT_ERROR
     client = PokyClient(args.url)
     try:
         if args.command == "tasks":
