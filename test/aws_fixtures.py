@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from poky_app.aws.clients import AwsClients
@@ -10,12 +12,17 @@ from poky_app.aws.ecs_requests import EcsTarget
 REGION = "us-east-1"
 
 
-def freeze_ecs_tasks() -> None:
+@contextmanager
+def frozen_ecs_tasks() -> Iterator[None]:
     """Stop moto from advancing tasks by itself (it would reach STOPPED, exit 0, after 4 describes):
     the tests play Fargate and decide when and how a task ends."""
     from moto.moto_api import state_manager
 
     state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": 10**9})
+    try:
+        yield
+    finally:
+        state_manager.unset_transition(model_name="ecs::task")
 
 
 def end_task(task_arn: str, exit_code: int, reason: str = "Essential container in task exited") -> None:

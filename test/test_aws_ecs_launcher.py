@@ -16,15 +16,14 @@ from poky_app.aws.events import handle_task_state_change
 from poky_app.catalog import load_catalog
 from poky_app.jobs import Job
 from poky_app.settings import load_settings
-from test.aws_fixtures import REGION, create_ecs, end_task, freeze_ecs_tasks
+from test.aws_fixtures import REGION, create_ecs, end_task, frozen_ecs_tasks
 
 TASK = load_catalog(load_settings({"POKY_HOME": "/nonexistent"})).get("compress")
 
 
 @pytest.fixture
 def aws() -> Iterator[AwsClients]:
-    with mock_aws():
-        freeze_ecs_tasks()
+    with mock_aws(), frozen_ecs_tasks():
         yield AwsClients(REGION)
 
 
