@@ -132,3 +132,45 @@ def test_events_move_jobs_and_stale_ones_are_dropped(aws: AwsClients, launcher: 
     handle_task_state_change(service, event(submitted.id, arn, 9, "RUNNING"), "runner")
     assert service.get(submitted.id).status.value == "failed"
     assert "not a Poky task" in handle_task_state_change(service, event("nope", arn, 1, "RUNNING"), "runner")
+
+
+def test_describe_goes_100_tasks_at_a_time(aws: AwsClients, launcher: EcsLauncher) -> None:
+    handles = [launcher.launch(job(), TASK, {"POKY_ATTEMPT": "1"}) for _ in range(101)]
+    calls: list[int] = []
+    real = aws.ecs.describe_tasks
+
+    def counting(**kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(kwargs["tasks"]))
+        return real(**kwargs)
+
+    aws.ecs.describe_tasks = counting
+    end_task(handles[100]["task_arn"], 3)
+    exits = launcher.describe(handles)
+    assert calls == [100, 1]
+    assert exits[:100] == [None] * 100 and exits[100].exit_code == 3
+
+
+def test_log_reads_back_off_on_throttling(aws: AwsClients, tmp_path: Path) -> None:
+    from botocore.exceptions import ClientError
+
+    aws.logs.create_log_group(logGroupName="/poky/jobs")
+    slept: list[float] = []
+    launcher = EcsLauncher(aws, create_ecs(aws), "/poky/jobs", "poky", sleep=slept.append)
+    the_job = job()
+    handle = launcher.launch(the_job, TASK, {"POKY_ATTEMPT": "1"})
+    the_job = machine.record_launch(Job(**{**the_job.__dict__, "status": machine.JobStatus.RUNNING}), handle)
+    stream = launcher.log_stream(handle["task_arn"])
+    aws.logs.create_log_stream(logGroupName="/poky/jobs", logStreamName=stream)
+    aws.logs.put_log_events(logGroupName="/poky/jobs", logStreamName=stream,
+                            logEvents=[{"timestamp": int(time.time() * 1000), "message": "hello"}])
+    real, failures = aws.logs.get_log_events, [2]
+
+    def throttled(**kwargs):  # type: ignore[no-untyped-def]
+        if failures[0]:
+            failures[0] -= 1
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetLogEvents")
+        return real(**kwargs)
+
+    aws.logs.get_log_events = throttled
+    assert launcher.read_logs(the_job, None, 10)[0] == ["hello"]
+    assert slept == [0.2, 0.4]

@@ -173,3 +173,18 @@ def test_bootstrap_serve_and_run_jobs_on_aws(deployment: AwsDeployment, tmp_path
     # Listing reads the DynamoDB indexes, newest first.
     listed = json.loads(deployment.poky("list", "--json").stdout)["jobs"]
     assert [j["status"] for j in listed] == ["failed", "succeeded"]
+
+
+def test_run_fargate_task_starts_a_recorded_job(deployment: AwsDeployment, tmp_path: Path) -> None:
+    deployment.poky("bootstrap", "--image", "poky:1")
+    started = subprocess.run([sys.executable, "-m", "file_processing.run_fargate_task", "sleep",
+                              "--param", "seconds=1"], env=deployment.env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert started.returncode == 0, started.stderr
+    job = json.loads(started.stdout[started.stdout.index("{"):])
+    assert job["status"] == "starting" and job["params"] == {"seconds": 1}
+    assert deployment.task_of(job["id"])["startedBy"] == job["id"]  # the same launcher, the same contract
+    refused = subprocess.run([sys.executable, "-m", "file_processing.run_fargate_task", "sleep",
+                              "--param", "seconds=-5"], env=deployment.env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 1 and "/params/seconds" in refused.stderr

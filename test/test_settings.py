@@ -34,3 +34,28 @@ def test_dotenv_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("POKY_INPUT_BUCKET", raising=False)
     assert load_settings().input_bucket == "from-dotenv"
     monkeypatch.delenv("POKY_INPUT_BUCKET", raising=False)  # load_dotenv wrote it to os.environ
+
+
+AWS_ENV = {"POKY_BACKEND": "aws", "POKY_AUTH": "off", "AWS_REGION": "eu-west-1", "POKY_CLUSTER": "poky",
+           "POKY_TASK_DEFINITION": "poky-runner", "POKY_SUBNETS": "subnet-1, subnet-2",
+           "POKY_SECURITY_GROUPS": "sg-1", "POKY_TABLE": "poky-jobs", "POKY_LOG_GROUP": "/poky/jobs"}
+
+
+def test_aws_settings(tmp_path: Path) -> None:
+    settings = load_settings({**AWS_ENV, "POKY_HOME": str(tmp_path), "POKY_CAPACITY": "fargate_spot_first"})
+    assert settings.aws is not None
+    assert settings.aws.subnets == ("subnet-1", "subnet-2") and settings.aws.capacity == "FARGATE_SPOT_FIRST"
+    assert settings.aws.container_name == "runner" and settings.aws.job_ttl_days == 30
+
+
+@pytest.mark.parametrize("name", ["AWS_REGION", "POKY_CLUSTER", "POKY_TASK_DEFINITION", "POKY_SUBNETS",
+                                  "POKY_SECURITY_GROUPS", "POKY_TABLE", "POKY_LOG_GROUP"])
+def test_aws_settings_name_what_is_missing(name: str) -> None:
+    env = {k: v for k, v in AWS_ENV.items() if k != name}
+    with pytest.raises(ConfigError, match=name):
+        load_settings(env)
+
+
+def test_aws_requires_a_written_choice_about_auth() -> None:
+    with pytest.raises(ConfigError, match="POKY_AUTH"):
+        load_settings({k: v for k, v in AWS_ENV.items() if k != "POKY_AUTH"})

@@ -29,7 +29,7 @@ from poky_app.errors import ConfigError
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _param(text: str) -> tuple[str, Any]:
+def parse_param(text: str) -> tuple[str, Any]:
     """k=v; v is read as JSON when it parses (5, true, [1,2]), else taken as a string."""
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("task")
     submit.add_argument("--input", dest="inputs", action="append", default=[], metavar="URI")
     submit.add_argument("--output", metavar="URI", help="output prefix (default s3://<output bucket>/<job id>/)")
-    submit.add_argument("--param", dest="params", action="append", default=[], type=_param, metavar="K=V")
+    submit.add_argument("--param", dest="params", action="append", default=[], type=parse_param, metavar="K=V")
     submit.add_argument("--priority", type=int)
     submit.add_argument("--callback-url")
     submit.add_argument("--wait", action="store_true", help="follow the job to its end, showing progress")
