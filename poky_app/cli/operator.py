@@ -7,6 +7,10 @@ from pathlib import Path
 
 from poky_app.cli.render import console, err_console
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from poky_app.aws.clients import AwsClients
+
 EXIT_OK, EXIT_ERROR = 0, 1
 
 
@@ -18,18 +22,27 @@ def _environment(env_file: Path) -> dict[str, str]:
     return {**values, **os.environ}
 
 
-def bootstrap(image: str, env_file: Path, dry_run: bool) -> int:
-    from poky_app.aws.bootstrap import Bootstrap, default_names, write_env_file
+def _connect(env_file: Path) -> tuple[dict[str, str], AwsClients, str] | None:
+    """The settings, the clients and the account id; None (having said why) without a region."""
     from poky_app.aws.clients import AwsClients
 
     environ = _environment(env_file)
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if not region:
-        err_console.print("[red]error:[/red] set AWS_REGION (or AWS_DEFAULT_REGION) to the region to deploy in")
-        return EXIT_ERROR
+        err_console.print("[red]error:[/red] set AWS_REGION (or AWS_DEFAULT_REGION) to the region to work in")
+        return None
     clients = AwsClients(region)
-    account = clients.get("sts").get_caller_identity()["Account"]
-    console.print(f"{'Planning' if dry_run else 'Bootstrapping'} Poky in account {account}, region {region}")
+    return environ, clients, clients.get("sts").get_caller_identity()["Account"]
+
+
+def bootstrap(image: str, env_file: Path, dry_run: bool) -> int:
+    from poky_app.aws.bootstrap import Bootstrap, default_names, write_env_file
+
+    connected = _connect(env_file)
+    if connected is None:
+        return EXIT_ERROR
+    environ, clients, account = connected
+    console.print(f"{'Planning' if dry_run else 'Bootstrapping'} Poky in account {account}, region {clients.region}")
     run = Bootstrap(clients, default_names(account, environ), dry_run=dry_run,
                     say=lambda line: console.print(f"  {line}"))
     settings = run.run(image)
