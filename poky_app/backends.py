@@ -18,7 +18,6 @@ def _local_service(settings: Settings) -> JobService:
     from poky_app.local.process_launcher import ProcessLauncher
     from poky_app.local.sqlite_store import SqliteJobStore
 
-    catalog = load_catalog(settings)
     settings.home.mkdir(parents=True, exist_ok=True)
     storage = FileStorage(settings.buckets_dir)
     for bucket in {settings.input_bucket, settings.output_bucket}:
@@ -27,7 +26,7 @@ def _local_service(settings: Settings) -> JobService:
     launcher = ProcessLauncher(settings.logs_dir, workdir=PROJECT_ROOT)
     # The local runner reports to the same SQLite file and reads the same bucket directory.
     env = {"POKY_BACKEND": "local", "POKY_HOME": str(settings.home)}
-    return JobService(settings, catalog, store, storage, launcher, container_env_extra=env)
+    return JobService(settings, lambda: load_catalog(settings), store, storage, launcher, container_env_extra=env)
 
 
 def _aws_service(settings: Settings) -> JobService:
@@ -46,5 +45,5 @@ def _aws_service(settings: Settings) -> JobService:
     launcher = EcsLauncher(clients, target, aws.log_group, aws.log_stream_prefix)
     # The container reports progress straight to the table, and reads/writes S3 with its task role.
     env = {"POKY_BACKEND": "aws", "POKY_TABLE": aws.table, "AWS_REGION": aws.region}
-    return JobService(settings, load_catalog(settings), DynamoJobStore(clients, aws.table, aws.job_ttl_days),
+    return JobService(settings, lambda: load_catalog(settings), DynamoJobStore(clients, aws.table, aws.job_ttl_days),
                       S3Storage(clients), launcher, container_env_extra=env)

@@ -13,9 +13,6 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from poky_app.errors import ConfigError, FieldError
 from poky_app.settings import Settings
 
@@ -47,7 +44,9 @@ class TaskType:
         }
 
     @cached_property
-    def _validator(self) -> Draft202012Validator:
+    def _validator(self) -> Any:
+        from jsonschema import Draft202012Validator  # imported on first use: not on the Lambda cold path
+
         return Draft202012Validator(self.params_schema)
 
     def check_params(self, params: dict[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -79,6 +78,9 @@ class Catalog:
 
 
 def load_catalog(settings: Settings, path: Path | None = None) -> Catalog:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     path = path or settings.tasks_file
     where = f"POKY_TASKS_FILE={path}"
     try:

@@ -52,11 +52,12 @@ def job_etag(job: Job) -> str:
 
 
 class JobService:
-    def __init__(self, settings: Settings, catalog: Catalog, store: JobStore, storage: Storage,
+    def __init__(self, settings: Settings, catalog: Catalog | Callable[[], Catalog], store: JobStore, storage: Storage,
                  launcher: Launcher, *, container_env_extra: dict[str, str] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self.catalog = catalog
+        # A loader is called on first use: the Lambda cold path answers /healthz without it.
+        self._catalog = catalog
         self.store = store
         self.storage = storage
         self.launcher = launcher
@@ -70,6 +71,12 @@ class JobService:
         # Woken on every write this process makes, so long-polls see exits at once.
         self._changed = threading.Condition()
         launcher.on_exit(self.handle_exit)
+
+    @property
+    def catalog(self) -> Catalog:
+        if callable(self._catalog):
+            self._catalog = self._catalog()
+        return self._catalog
 
     # -- reading -------------------------------------------------------------------------
 

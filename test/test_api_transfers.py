@@ -42,7 +42,9 @@ def test_tampered_unsigned_and_expired_urls_are_refused(client, app) -> None:  #
     assert client.put(url.replace("a.txt", "b.txt"), data=b"x").status_code == 403
     assert client.get(url).status_code == 403  # a PUT ticket does not allow GET
     assert client.put("/objects/poky-input/a.txt", data=b"x").status_code == 403
-    signer = app.extensions["poky_signer"]
+    from poky_app.web.routes_transfers import url_signer
+
+    signer = url_signer(app)
     expired = int(time.time()) - 1
     signature = signer.sign("PUT", "poky-input", "a.txt", expired)
     stale = f"/objects/poky-input/a.txt?expires={expired}&signature={signature}"

@@ -40,6 +40,7 @@ def serve(settings: Settings, host: str, port: int, threads: int = 32) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     lock = _lock_home(settings.home)
     service = build_service(settings)
+    service.catalog  # noqa: B018  (load it now: a bad catalog should stop the server at start-up)
     app = create_app(settings, service=service)
     # SIGTERM (systemd, docker stop, kill) shuts down like Ctrl-C. Running jobs keep running:
     # the next server re-adopts them.

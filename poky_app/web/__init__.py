@@ -9,7 +9,6 @@ from poky_app.service import JobService
 from poky_app.settings import Settings, load_settings
 from poky_app.web import routes_jobs, routes_legacy, routes_meta, routes_transfers
 from poky_app.web.problems import register_problem_handlers
-from poky_app.web.signing import UrlSigner, load_or_create_secret
 
 MAX_REQUEST_BYTES = 1 << 20  # 1 MiB: API bodies are small; object bytes go to /objects instead
 
@@ -19,10 +18,7 @@ def create_app(settings: Settings | None = None, *, service: JobService | None =
     service = service or build_service(settings)
     app = Flask("poky_app")
     app.config.update(MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES, JSON_SORT_KEYS=False)
-    secret = (settings.secret_key.encode() if settings.secret_key
-              else load_or_create_secret(settings.home / "secret_key"))
     app.extensions["poky"] = service
-    app.extensions["poky_signer"] = UrlSigner(secret)
     app.extensions["poky_settings"] = settings
     for module in (routes_meta, routes_jobs, routes_legacy, routes_transfers):
         app.register_blueprint(module.blueprint)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
 from poky_app.errors import FieldError, NotFound, ValidationError
@@ -18,7 +18,7 @@ from poky_app.jobs import utc_iso
 from poky_app.ports import PresigningStorage
 from poky_app.uris import ObjectUri, UriError, parse_uri
 from poky_app.web.context import json_body, service, settings
-from poky_app.web.signing import UrlSigner
+from poky_app.web.signing import UrlSigner, load_or_create_secret
 
 blueprint = Blueprint("transfers", __name__)
 
@@ -26,8 +26,18 @@ _CHUNK = 1 << 20
 MAX_OBJECT_BYTES = 5 << 40  # S3's largest object (5 TiB); the API's 1 MiB cap is for JSON bodies
 
 
+def url_signer(app: Flask) -> UrlSigner:
+    """Made on first use: only local storage needs it, and on Lambda POKY_HOME is not writable."""
+    if "poky_signer" not in app.extensions:
+        settings = app.extensions["poky_settings"]
+        key = settings.secret_key.encode() if settings.secret_key else load_or_create_secret(
+            settings.home / "secret_key")
+        app.extensions["poky_signer"] = UrlSigner(key)
+    return app.extensions["poky_signer"]
+
+
 def _signer() -> UrlSigner:
-    return current_app.extensions["poky_signer"]
+    return url_signer(current_app)
 
 
 def _requested_uri() -> ObjectUri:
