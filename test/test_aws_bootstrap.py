@@ -101,3 +101,46 @@ def test_task_roles_are_scoped(aws: AwsClients, tmp_path: Path) -> None:
         for statement in document["Statement"]:
             if statement["Resource"] == "*":
                 assert statement["Action"] == ["ecr:GetAuthorizationToken"], statement  # the one AWS requires
+
+
+def test_iam_policy_is_scoped_and_is_what_bootstrap_attaches(aws: AwsClients, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    env_file = tmp_path / ".env"
+    run(["bootstrap", "--image", IMAGE, "--env-file", str(env_file)])
+    capsys.readouterr()
+    assert run(["iam-policy", "--env-file", str(env_file)]) == 0
+    policy = json.loads(capsys.readouterr().out)
+    by_action = {action: statement for statement in policy["Statement"] for action in statement["Action"]}
+    for action in ("ecs:RunTask", "iam:PassRole", "s3:GetObject", "s3:PutObject", "s3:ListBucket",
+                   "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "logs:GetLogEvents"):
+        resources = by_action[action]["Resource"]
+        resources = resources if isinstance(resources, list) else [resources]
+        assert "*" not in resources and all(r.startswith("arn:aws:") for r in resources), action
+    assert by_action["ecs:RunTask"]["Resource"].endswith(":task-definition/poky-runner:*")
+    assert by_action["ecs:RunTask"]["Condition"]["ArnEquals"]["ecs:cluster"].endswith(":cluster/poky")
+    assert {r.rsplit("/", 1)[-1] for r in by_action["iam:PassRole"]["Resource"]} == {"poky-task", "poky-task-execution"}
+    assert by_action["ecs:ListTasks"]["Condition"]  # no task ARN to name: held to the cluster instead
+    attached = aws.get("iam").get_role_policy(RoleName="poky-control-plane", PolicyName="poky")["PolicyDocument"]
+    assert (json.loads(attached) if isinstance(attached, str) else attached) == policy
+
+
+def test_bootstrap_sends_ecs_events_to_the_deployed_lambda(aws: AwsClients, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+    import zipfile
+
+    env_file = tmp_path / ".env"
+    run(["bootstrap", "--image", IMAGE, "--env-file", str(env_file)])
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("poky_app/lambda_entry.py", "def handler(event, context): return {}")
+    role = aws.get("iam").get_role(RoleName="poky-control-plane")["Role"]["Arn"]
+    function = aws.get("lambda").create_function(FunctionName="poky-dev", Runtime="python3.11", Role=role,
+                                                 Handler="poky_app.lambda_entry.handler",
+                                                 Code={"ZipFile": code.getvalue()})
+    assert run(["bootstrap", "--image", IMAGE, "--env-file", str(env_file), "--lambda", "poky-dev"]) == 0
+    [target] = aws.get("events").list_targets_by_rule(Rule="poky-ecs-task-state")["Targets"]
+    assert target["Arn"] == function["FunctionArn"]
+    capsys.readouterr()
+    run(["bootstrap", "--image", IMAGE, "--env-file", str(env_file), "--lambda", "poky-dev"])
+    assert "0 change(s) made" in capsys.readouterr().out

@@ -33,6 +33,7 @@ class Names:
     container: str = "runner"
     execution_role: str = "poky-task-execution"
     task_role: str = "poky-task"
+    control_plane_role: str = "poky-control-plane"
     security_group: str = "poky-tasks"
     event_rule: str = "poky-ecs-task-state"
     log_stream_prefix: str = "poky"
@@ -76,6 +77,7 @@ class Bootstrap:
                                   policies.execution_role_policy(self.region, self.account, self.names.log_group))
         task_arn = self.role(self.names.task_role, "ecs-tasks.amazonaws.com", policies.task_role_policy(
             self.region, self.account, self.names.input_bucket, self.names.output_bucket, self.names.table))
+        self.role(self.names.control_plane_role, "lambda.amazonaws.com", self.control_plane_policy())
         self.cluster()
         self.task_definition(image, execution_arn, task_arn)
         subnets, group = self.network()
@@ -88,6 +90,30 @@ class Bootstrap:
             "POKY_SECURITY_GROUPS": group, "POKY_TABLE": self.names.table, "POKY_LOG_GROUP": self.names.log_group,
             "POKY_LOG_STREAM_PREFIX": self.names.log_stream_prefix, "POKY_EVENT_RULE": self.names.event_rule,
         }
+
+    def control_plane_policy(self) -> dict[str, Any]:
+        names = self.names
+        return policies.control_plane_policy(
+            self.region, self.account, cluster=names.cluster, task_family=names.task_family,
+            task_roles=[names.execution_role, names.task_role], buckets=[names.input_bucket, names.output_bucket],
+            table=names.table, log_group=names.log_group)
+
+    def connect_events(self, function_name: str) -> None:
+        """Deliver the cluster's task state changes to the deployed Lambda (after `zappa deploy`)."""
+        events, lambdas = self.clients.get("events"), self.clients.get("lambda")
+        function_arn = lambdas.get_function(FunctionName=function_name)["Configuration"]["FunctionArn"]
+        targets = events.list_targets_by_rule(Rule=self.names.event_rule)["Targets"]
+        if any(t["Arn"] == function_arn for t in targets):
+            return self._exists(f"event rule {self.names.event_rule} -> {function_name}")
+        rule_arn = events.describe_rule(Name=self.names.event_rule)["Arn"]
+
+        def connect() -> None:
+            lambdas.add_permission(FunctionName=function_name, StatementId="poky-ecs-task-state",
+                                   Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
+                                   SourceArn=rule_arn)
+            events.put_targets(Rule=self.names.event_rule, Targets=[{"Id": "poky-control-plane", "Arn": function_arn}])
+
+        self._change(f"send event rule {self.names.event_rule} to {function_name}", connect)
 
     def bucket(self, name: str) -> None:
         s3 = self.clients.s3
@@ -280,7 +306,7 @@ def teardown(clients: AwsClients, names: Names, *, force: bool, say: Say) -> Non
                         "", say) or []:
         _quietly(lambda arn=arn: ecs.deregister_task_definition(taskDefinition=arn), f"task definition {arn}", say)
     _quietly(lambda: ecs.delete_cluster(cluster=names.cluster), f"cluster {names.cluster}", say)
-    for role in (names.task_role, names.execution_role):
+    for role in (names.control_plane_role, names.task_role, names.execution_role):
         _quietly(lambda role=role: iam.delete_role_policy(RoleName=role, PolicyName="poky"), "", say)
         _quietly(lambda role=role: iam.delete_role(RoleName=role), f"role {role}", say)
     _quietly(lambda: logs.delete_log_group(logGroupName=names.log_group), f"log group {names.log_group}", say)

@@ -45,3 +45,34 @@ def task_role_policy(region: str, account: str, input_bucket: str, output_bucket
         {"Sid": "ReportProgress", "Effect": "Allow", "Action": ["dynamodb:UpdateItem"],
          "Resource": table_arn(region, account, table)},
     ]}
+
+
+def control_plane_policy(region: str, account: str, *, cluster: str, task_family: str, task_roles: list[str],
+                         buckets: list[str], table: str, log_group: str) -> dict[str, Any]:
+    """The Lambda's (or any control plane's) role: exactly the calls the service makes."""
+    cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{cluster}"
+    on_cluster = {"ArnEquals": {"ecs:cluster": cluster_arn}}
+    return {"Version": "2012-10-17", "Statement": [
+        {"Sid": "StartTasks", "Effect": "Allow", "Action": ["ecs:RunTask"],
+         "Resource": f"arn:aws:ecs:{region}:{account}:task-definition/{task_family}:*", "Condition": on_cluster},
+        {"Sid": "FollowTasks", "Effect": "Allow", "Action": ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"],
+         "Resource": f"arn:aws:ecs:{region}:{account}:task/{cluster}/*"},
+        # ListTasks (finding an attempt's task after a crash) takes no task ARN; the condition
+        # keeps it to Poky's cluster.
+        {"Sid": "FindTasks", "Effect": "Allow", "Action": ["ecs:ListTasks"], "Resource": "*", "Condition": on_cluster},
+        {"Sid": "PassTaskRoles", "Effect": "Allow", "Action": ["iam:PassRole"],
+         "Resource": [f"arn:aws:iam::{account}:role/{role}" for role in task_roles],
+         "Condition": {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}},
+        {"Sid": "Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+         "Resource": [f"arn:aws:s3:::{bucket}/*" for bucket in buckets]},
+        {"Sid": "Buckets", "Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": [f"arn:aws:s3:::{bucket}" for bucket in buckets]},
+        {"Sid": "Jobs", "Effect": "Allow",
+         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
+         "Resource": [table_arn(region, account, table), f"{table_arn(region, account, table)}/index/*"]},
+        {"Sid": "JobLogs", "Effect": "Allow", "Action": ["logs:GetLogEvents"],
+         "Resource": f"{log_group_arn(region, account, log_group)}:*"},
+        {"Sid": "OwnLogs", "Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream",
+                                                           "logs:PutLogEvents"],
+         "Resource": f"arn:aws:logs:{region}:{account}:log-group:/aws/lambda/poky-*"},
+    ]}

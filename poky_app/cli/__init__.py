@@ -85,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     boot.add_argument("--image", required=True, help="the runner image URI (file_processing/Dockerfile)")
     boot.add_argument("--env-file", type=Path, default=Path(".env"), help="where to write the settings")
     boot.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    boot.add_argument("--lambda", dest="lambda_function", metavar="FUNCTION",
+                      help="after `zappa deploy`: send ECS task state changes to this function (e.g. poky-dev)")
+
+    policy = commands.add_parser("iam-policy", help="print the control plane role's least-privilege policy")
+    policy.add_argument("--env-file", type=Path, default=Path(".env"))
 
     down = commands.add_parser("teardown", help="remove what bootstrap created (operator)")
     down.add_argument("--env-file", type=Path, default=Path(".env"))
@@ -170,12 +175,14 @@ def run(argv: list[str] | None = None) -> int:
             err_console.print(f"[red]cannot serve on {args.host}:{args.port}:[/red] {exc.strerror or exc}")
             return EXIT_ERROR
         return EXIT_OK
-    if args.command in ("bootstrap", "teardown"):
+    if args.command in ("bootstrap", "teardown", "iam-policy"):
         from poky_app.cli import operator
 
         try:
             if args.command == "bootstrap":
-                return operator.bootstrap(args.image, args.env_file, args.dry_run)
+                return operator.bootstrap(args.image, args.env_file, args.dry_run, args.lambda_function)
+            if args.command == "iam-policy":
+                return operator.iam_policy(args.env_file)
             return operator.teardown(args.env_file, args.force)
         except Exception as exc:  # credentials, permissions, network: say it in one line
             err_console.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")

@@ -35,7 +35,7 @@ def _connect(env_file: Path) -> tuple[dict[str, str], AwsClients, str] | None:
     return environ, clients, clients.get("sts").get_caller_identity()["Account"]
 
 
-def bootstrap(image: str, env_file: Path, dry_run: bool) -> int:
+def bootstrap(image: str, env_file: Path, dry_run: bool, lambda_function: str | None = None) -> int:
     from poky_app.aws.bootstrap import Bootstrap, default_names, write_env_file
 
     connected = _connect(env_file)
@@ -46,6 +46,8 @@ def bootstrap(image: str, env_file: Path, dry_run: bool) -> int:
     run = Bootstrap(clients, default_names(account, environ), dry_run=dry_run,
                     say=lambda line: console.print(f"  {line}"))
     settings = run.run(image)
+    if lambda_function:
+        run.connect_events(lambda_function)
     if dry_run:
         console.print(f"{run.changes} change(s) to make; nothing was changed. Would write to {env_file}:")
         for key, value in settings.items():
@@ -75,4 +77,20 @@ def teardown(env_file: Path, force: bool) -> int:
         err_console.print(f"[red]error:[/red] {exc}")
         return EXIT_ERROR
     console.print("Poky's AWS resources are gone.")
+    return EXIT_OK
+
+
+def iam_policy(env_file: Path) -> int:
+    """Print the control plane's least-privilege policy (the one bootstrap puts on its role)."""
+    import json
+
+    from poky_app.aws.bootstrap import Bootstrap, default_names
+
+    connected = _connect(env_file)
+    if connected is None:
+        return EXIT_ERROR
+    environ, clients, account = connected
+    names = default_names(account, environ)
+    policy = Bootstrap(clients, names, dry_run=True, say=lambda line: None).control_plane_policy()
+    console.out(json.dumps(policy, indent=2), highlight=False)
     return EXIT_OK
