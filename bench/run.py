@@ -7,9 +7,11 @@
 (c) big files copy_rename and compress (level 1) of a 1 GiB file by the real runner, against
               `cp` and `gzip -1` on the same file; peak RSS of the runner
               goals: copy >= 0.8 of cp's throughput, peak RSS < 100 MB
+(d) cold start the Lambda entry's import and first request, against a bare Flask app that imports
+              boto3 and answers one route (bench/cold_start.py)               goal: ratio <= 1.3
 
 Medians of repeated, interleaved measurements; ratios are what to read on a noisy shared machine.
-Options: --size-mib N (default 1024) for (c), --repeat N (default 15) for (a).
+Options: --size-mib N (default 1024) for (c), --repeat N (default 15) for (a), --only a,b,c,d.
 """
 
 from __future__ import annotations
@@ -267,21 +269,32 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--only", default="a,b,c,d", help="which measurements, e.g. a,d")
     args = parser.parse_args()
+    only = set(args.only.split(","))
     (ROOT / ".poky").mkdir(exist_ok=True)
     rows = []
-    home = Path(tempfile.mkdtemp(prefix="poky-bench-server-", dir=ROOT / ".poky"))
-    server = Server(home)
-    try:
-        print("(a) latency of a no-op job ...", flush=True)
-        rows.append(bench_latency(server, args.repeat))
-        print("(b) throughput of 200 no-op jobs ...", flush=True)
-        rows.append(bench_throughput(server))
-    finally:
-        server.stop()
-        shutil.rmtree(home, ignore_errors=True)
-    print(f"(c) copy and compress of a {args.size_mib} MiB file ...", flush=True)
-    rows.extend(bench_big_files(args.size_mib))
+    if only & {"a", "b"}:
+        home = Path(tempfile.mkdtemp(prefix="poky-bench-server-", dir=ROOT / ".poky"))
+        server = Server(home)
+        try:
+            if "a" in only:
+                print("(a) latency of a no-op job ...", flush=True)
+                rows.append(bench_latency(server, args.repeat))
+            if "b" in only:
+                print("(b) throughput of 200 no-op jobs ...", flush=True)
+                rows.append(bench_throughput(server))
+        finally:
+            server.stop()
+            shutil.rmtree(home, ignore_errors=True)
+    if "c" in only:
+        print(f"(c) copy and compress of a {args.size_mib} MiB file ...", flush=True)
+        rows.extend(bench_big_files(args.size_mib))
+    if "d" in only:
+        from cold_start import bench_cold_start
+
+        print("(d) Lambda cold start ...", flush=True)
+        rows.append(bench_cold_start())
     print_table(rows)
     return 0
 

@@ -109,6 +109,10 @@ def test_a_job_through_the_cli(server: Server, tmp_path: Path) -> None:
     assert job_id in server.poky("list").stdout
     assert "succeeded with 1 output(s)" in server.poky("logs", job_id).stdout
 
+    collection = tmp_path / "poky.postman_collection.json"
+    server.poky("postman", "--output", str(collection))
+    assert json.loads(collection.read_text())["variable"] == [{"key": "baseUrl", "value": server.url}]
+
 
 def test_failures_are_explained_by_the_cli(server: Server) -> None:
     bad = server.poky("submit", "compress", "--input", "s3://poky-input/../x", "--param", "level=11", check=False)

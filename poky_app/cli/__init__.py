@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     down.add_argument("--env-file", type=Path, default=Path(".env"))
     down.add_argument("--force", action="store_true", help="also delete the objects in the buckets")
 
+    postman = commands.add_parser("postman", help="write a Postman collection of the server's API")
+    postman.add_argument("--output", type=Path, default=Path("poky.postman_collection.json"))
+
     logs = commands.add_parser("logs", help="print a job's log")
     logs.add_argument("job_id")
     logs.add_argument("--follow", "-f", action="store_true", help="keep printing until the job ends")
@@ -209,6 +212,12 @@ def run(argv: list[str] | None = None) -> int:
             show_json(page) if args.json else show_jobs(page["jobs"], page["next_cursor"])
         elif args.command == "logs":
             return _logs(client, args)
+        elif args.command == "postman":
+            from poky_app.web.postman import collection_from_openapi
+
+            collection = collection_from_openapi(client.openapi(), base_url=client.base_url)
+            args.output.write_text(json.dumps(collection, indent=2) + "\n")
+            console.print(f"wrote {args.output}: import it in Postman (File > Import)")
     except ApiError as exc:
         show_error(exc)
         return EXIT_ERROR

@@ -59,6 +59,9 @@ class PokyClient:
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._call(method, path, **kwargs).json()
 
+    def openapi(self) -> dict[str, Any]:
+        return self._json("GET", "/openapi.json")
+
     def tasks(self) -> list[dict[str, Any]]:
         return self._json("GET", "/tasks")["tasks"]
 

@@ -24,7 +24,10 @@ _SCHEMAS: dict[str, Any] = {
         "detail": {"type": "string"},
         "errors": {"type": "array", "items": {"type": "object", "properties": {
             "location": {"type": "string"}, "message": {"type": "string"}}}}}},
-    "JobRequest": {"type": "object", "required": ["task"], "additionalProperties": False, "properties": {
+    "JobRequest": {"type": "object", "required": ["task"], "additionalProperties": False,
+                   "example": {"task": "compress", "inputs": ["s3://poky-input/data/report.csv"],
+                               "params": {"level": 6}},
+                   "properties": {
         "task": {"type": "string"}, "inputs": {"type": "array", "items": _URI},
         "output": {**_URI, "description": "A prefix; default s3://<output bucket>/<job id>/"},
         "params": {"type": "object"}, "callback_url": {"type": "string", "format": "uri"},
@@ -53,11 +56,14 @@ _SCHEMAS: dict[str, Any] = {
         "name": {"type": "string"}, "description": {"type": "string"}, "params_schema": {"type": "object"},
         "inputs": {"type": "object"}, "output_bucket": {"type": "string"},
         "timeout_seconds": {"type": "number"}, "cpu": {"type": "integer"}, "memory": {"type": "integer"}}},
-    "TransferRequest": {"type": "object", "required": ["uri"], "properties": {"uri": _URI}},
+    "TransferRequest": {"type": "object", "required": ["uri"], "properties": {"uri": _URI},
+                        "example": {"uri": "s3://poky-input/data/report.csv"}},
     "TransferTicket": {"type": "object", "properties": {
         "url": {"type": "string"}, "method": {"enum": ["PUT", "GET"]}, "headers": {"type": "object"},
         "expires_at": {"type": "string", "format": "date-time"}}},
     "LegacyRequest": {"type": "object", "required": ["source_bucket", "source_key", "output_bucket"],
+                      "example": {"source_bucket": "poky-input", "source_key": "data/report.csv",
+                                  "output_bucket": "poky-output"},
                       "properties": {"source_bucket": {"type": "string"}, "source_key": {"type": "string"},
                                      "output_bucket": {"type": "string"}}},
 }
