@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 import requests
+import requests.auth
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 30
@@ -38,13 +41,58 @@ class _ProgressReader:
         return chunk
 
 
+_EXECUTE_API = re.compile(r"^[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+class AwsSigV4(requests.auth.AuthBase):
+    """Signs a request for API Gateway's IAM authorization with the caller's AWS credentials."""
+
+    def __init__(self, region: str) -> None:
+        import boto3
+
+        credentials = boto3.session.Session().get_credentials()
+        if credentials is None:
+            raise ApiError("this Poky API requires AWS-signed requests, and no AWS credentials were found")
+        self.credentials = credentials
+        self.region = region
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        signed = AWSRequest(method=request.method, url=request.url, data=request.body or b"",
+                            headers={k: v for k, v in request.headers.items() if k.lower() != "connection"})
+        SigV4Auth(self.credentials.get_frozen_credentials(), "execute-api", self.region).add_auth(signed)
+        request.headers.update(dict(signed.headers))
+        return request
+
+
+def api_auth(base_url: str) -> AwsSigV4 | None:
+    """AWS signing for a deployed stage (an execute-api host, or POKY_SIGN=aws with AWS_REGION)."""
+    host = urlsplit(base_url).hostname or ""
+    match = _EXECUTE_API.match(host)
+    choice = os.environ.get("POKY_SIGN", "").lower()
+    if choice == "none" or (not match and choice != "aws"):
+        return None
+    region = match.group(1) if match else os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise ApiError("POKY_SIGN=aws needs AWS_REGION")
+    return AwsSigV4(region)
+
+
 class PokyClient:
     def __init__(self, base_url: str | None = None, session: requests.Session | None = None) -> None:
         self.base_url = (base_url or os.environ.get("POKY_URL") or DEFAULT_URL).rstrip("/")
         self.session = session or requests.Session()
+        self._auth: AwsSigV4 | bool | None = False  # decided on the first call
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = path if path.startswith("http") else self.base_url + path
+        ours = not path.startswith("http")  # transfer URLs are presigned: never sign them again
+        url = self.base_url + path if ours else path
+        if ours:
+            if self._auth is False:
+                self._auth = api_auth(self.base_url)
+            kwargs.setdefault("auth", self._auth)
         try:
             response = self.session.request(method, url, timeout=TIMEOUT_SECONDS, **kwargs)
         except requests.ConnectionError:
