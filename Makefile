@@ -44,8 +44,9 @@ $(LAMBDA_VENV)/.installed: requirements_lambda.txt
 package: $(LAMBDA_VENV)/.installed
 	@mkdir -p dist
 	rm -f $(LAMBDA_ZIP)
+	@# --json also skips Zappa's check for a newer release, so packaging needs no network.
 	VIRTUAL_ENV=$(CURDIR)/$(LAMBDA_VENV) PATH=$(CURDIR)/$(LAMBDA_VENV)/bin:$$PATH \
-		$(LAMBDA_VENV)/bin/zappa package dev --output $(LAMBDA_ZIP)
+		$(LAMBDA_VENV)/bin/zappa package dev --json --output $(LAMBDA_ZIP)
 	@$(PYTHON) -c 'import os, sys; print(f"{sys.argv[1]}: {os.path.getsize(sys.argv[1]) / 1e6:.1f} MB (goal: 12 MB or less)")' $(LAMBDA_ZIP)
 
 clean:
