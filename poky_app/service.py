@@ -255,11 +255,10 @@ class JobService:
                 done = replace(done, result={"outputs": outputs})
             return done
 
-        before = self.store.get(job_id)
-        if before is None:
+        if self.store.get(job_id) is None:
             return None
-        job = self._update(job_id, decide)
-        if job.status.terminal and not before.status.terminal:
+        job, changed = self._transition(job_id, decide)
+        if changed and job.status.terminal:  # only the call whose write ended the job tells anyone
             reason = f": {job.error['reason']}: {job.error['message']}" if job.error else ""
             log.info("job %s %s (exit %s)%s", job.id, job.status.value, exit.exit_code, reason)
             if job.callback_url:
@@ -382,14 +381,18 @@ class JobService:
         return self._update(job_id, decide)
 
     def _update(self, job_id: str, decide: Callable[[Job], Job | None]) -> Job:
-        """Read, decide, guarded-write; on a lost race, read and decide again."""
+        return self._transition(job_id, decide)[0]
+
+    def _transition(self, job_id: str, decide: Callable[[Job], Job | None]) -> tuple[Job, bool]:
+        """Read, decide, guarded-write; on a lost race, read and decide again. Returns the job and
+        whether this call's write changed it."""
         for _ in range(_SAVE_TRIES):
             job = self.get(job_id)
             new = decide(job)
             if new is None or new == job:
-                return job
+                return job, False
             try:
-                return self._save(job, new)
+                return self._save(job, new), True
             except StaleWrite:
                 continue
         raise StaleWrite(f"job {job_id} kept changing; gave up after {_SAVE_TRIES} tries")

@@ -69,3 +69,49 @@ def test_a_stale_record_does_not_relaunch_a_finished_job(service: JobService) ->
     service._recover_unrecorded_launch(stale)  # what a reconcile pass holding that old read does
     assert launcher.launches == [(stale.id, 1)]
     assert service.get(stale.id).status.value == "succeeded"
+
+
+def test_duplicate_exit_reports_notify_once(service: JobService) -> None:
+    import json
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from poky_app.jobs import ContainerExit
+    from test.conftest import wait_until
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        job = service.submit({"task": "sleep", "params": {"seconds": 30},
+                              "callback_url": f"http://127.0.0.1:{server.server_port}/done"})
+        wait_for_job(lambda: service.get(job.id).to_public(), {"running"})
+        barrier = threading.Barrier(4)
+
+        def report() -> None:  # the waiter thread and reconcile passes may all see the same exit
+            barrier.wait()
+            service.handle_exit(job.id, 1, ContainerExit(0))
+
+        threads = [threading.Thread(target=report) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert service.get(job.id).status.value == "succeeded"
+        wait_until(lambda: received)
+        time.sleep(0.5)
+        assert len(received) == 1
+    finally:
+        current = service.get(job.id)
+        if current.launch:
+            service.launcher.stop(current.launch, force=True)
+        server.shutdown()
