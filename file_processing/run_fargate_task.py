@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         body = {"task": args.task, "inputs": args.inputs, "params": dict(args.params)}
         if args.output:
             body["output"] = args.output
-        job = service.submit(body)
+        job, _ = service.submit(body)
         print(f"started job {job.id}: {(job.launch or {}).get('task_arn', job.status.value)}", flush=True)
         while args.wait and not job.status.terminal:
             time.sleep(5)

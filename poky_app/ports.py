@@ -25,6 +25,14 @@ class JobStore(Protocol):
     def list(self, *, status: JobStatus | None, task: str | None, limit: int,
              cursor: str | None) -> tuple[list[Job], str | None]: ...
     def active(self) -> list[Job]: ...
+    def claim_idempotency_key(self, key: str, request_hash: str, job_id: str,
+                              now: float) -> tuple[str, str] | None:
+        """Bind ``key`` to ``job_id`` unless a live binding exists; then return its (job id, request hash).
+
+        Bindings live IDEMPOTENCY_TTL_SECONDS; the claim is atomic, so two racing requests with one
+        key get one job.
+        """
+        ...
 
     # Written by the container (the runner), guarded by attempt so a late report of an old
     # attempt is dropped. Each returns False when the guard refused the write.
@@ -55,6 +63,8 @@ class PresigningStorage(Protocol):
 
     def presign(self, method: str, uri: ObjectUri, ttl_seconds: int) -> str: ...
 
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
 ExitListener = Callable[[str, int, ContainerExit], None]
 

@@ -6,6 +6,7 @@ guarded save; when the save loses a race it reads again and decides again (``_up
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -130,13 +131,31 @@ class JobService:
 
     # -- submitting ----------------------------------------------------------------------
 
-    def submit(self, body: Any) -> Job:
+    def submit(self, body: Any, idempotency_key: str | None = None) -> tuple[Job, bool]:
+        """Validate and start a job. Returns it and whether it is new: a repeated request with the
+        same Idempotency-Key and the same body gets the job the first one made."""
         request = parse_job_request(body, self.catalog)
         missing = [FieldError(f"/inputs/{i}", f"no object at {uri}")
                    for i, uri in enumerate(request.inputs) if not self.storage.exists(uri)]
         if missing:
             raise ValidationError("some inputs do not exist", missing)
-        return self._create_and_dispatch(request)
+        return self._create_once(request, body, idempotency_key)
+
+    def _create_once(self, request: JobRequest, body: Any, key: str | None) -> tuple[Job, bool]:
+        job_id = machine.new_job_id(self._clock())
+        if key is not None:
+            digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+            claimed = self.store.claim_idempotency_key(key, digest, job_id, self._clock())
+            if claimed is not None:
+                existing_id, existing_digest = claimed
+                if existing_digest != digest:
+                    raise Conflict(f"Idempotency-Key {key!r} was used with a different request "
+                                   f"(job {existing_id}); use a new key for a new job")
+                existing = self.store.get(existing_id)
+                if existing is not None:
+                    return existing, False
+                job_id = existing_id  # the first request died between claiming and creating: finish it
+        return self._create_and_dispatch(request, job_id), True
 
     def submit_legacy(self, fields: dict[str, Any]) -> Job:
         """POST /process_file: the original Poky route, a copy_rename of one object."""
@@ -166,11 +185,10 @@ class JobService:
             request = parse_job_request(body, self.catalog)
         except ValidationError as exc:
             raise BadRequest(exc.message, exc.errors) from None
-        return self._create_and_dispatch(request)
+        return self._create_and_dispatch(request, machine.new_job_id(self._clock()))
 
-    def _create_and_dispatch(self, request: JobRequest) -> Job:
+    def _create_and_dispatch(self, request: JobRequest, job_id: str) -> Job:
         now = self._clock()
-        job_id = machine.new_job_id(now)
         task = self.catalog.get(request.task)
         assert task is not None  # parse_job_request checked it
         output = request.output or ObjectUri(task.output_bucket, f"{job_id}/")

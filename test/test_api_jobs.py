@@ -168,3 +168,42 @@ def test_a_spec_too_large_for_the_environment_travels_as_an_object(client, put_i
     assert len(done["result"]["outputs"]) == 80
     spec_object = object_path(settings, f"s3://poky-output/_poky/specs/{job['id']}/attempt-1.json")
     assert len(spec_object.read_bytes()) > 6144  # it did not fit in POKY_SPEC
+
+
+def test_idempotency_key_same_body_same_job_other_body_409(client, put_input) -> None:  # type: ignore[no-untyped-def]
+    uri = put_input("idem.txt", b"x")
+    body = {"task": "copy_rename", "inputs": [uri]}
+    first = client.post("/jobs", json=body, headers={"Idempotency-Key": "order-1234"})
+    assert first.status_code == 202
+    again = client.post("/jobs", json={"inputs": [uri], "task": "copy_rename"},  # same body, other key order
+                        headers={"Idempotency-Key": "order-1234"})
+    assert again.status_code == 200 and again.json["id"] == first.json["id"]
+    assert again.headers["Location"] == f"/jobs/{first.json['id']}"
+    other = client.post("/jobs", json={**body, "priority": 5}, headers={"Idempotency-Key": "order-1234"})
+    assert other.status_code == 409 and first.json["id"] in other.json["detail"]
+    fresh = client.post("/jobs", json=body, headers={"Idempotency-Key": "order-1235"})
+    assert fresh.status_code == 202 and fresh.json["id"] != first.json["id"]
+    assert client.post("/jobs", json=body, headers={"Idempotency-Key": "x" * 300}).status_code == 400
+    follow(client, first.json["id"])
+    follow(client, fresh.json["id"])
+
+
+def test_idempotency_key_races_make_one_job(client, put_input, service) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    uri = put_input("race.txt", b"x")
+    ids: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def post() -> None:
+        barrier.wait()
+        ids.append(service.submit({"task": "copy_rename", "inputs": [uri]}, idempotency_key="race")[0].id)
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 1 and len(ids) == 6
+    assert len(client.get("/jobs").json["jobs"]) == 1
+    follow(client, ids[0])

@@ -117,7 +117,7 @@ def test_events_move_jobs_and_stale_ones_are_dropped(aws: AwsClients, launcher: 
     aws.s3.put_object(Bucket="poky-input", Key="a.txt", Body=b"a")
     settings = load_settings({"POKY_HOME": str(tmp_path)})
     service = JobService(settings, load_catalog(settings), DynamoJobStore(aws, "poky-jobs"), S3Storage(aws), launcher)
-    submitted = service.submit({"task": "compress", "inputs": ["s3://poky-input/a.txt"]})
+    submitted, _ = service.submit({"task": "compress", "inputs": ["s3://poky-input/a.txt"]})
     arn = service.get(submitted.id).launch["task_arn"]
 
     assert "running" in handle_task_state_change(service, event(submitted.id, arn, 2, "RUNNING"), "runner")

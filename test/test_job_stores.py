@@ -145,3 +145,12 @@ def test_dynamodb_finished_jobs_get_a_ttl(tmp_path: Path) -> None:
         store.save(starting, machine.finish(starting, ContainerExit(0), 1000.0))
         item = clients.dynamodb.get_item(TableName="poky-jobs", Key={"id": {"S": job.id}})["Item"]
         assert int(item["expires_at"]["N"]) == 1000 + 2 * 86400
+
+
+def test_idempotency_keys_bind_once_and_expire(store: JobStore) -> None:
+    assert store.claim_idempotency_key("k", "hash-1", "JOB1", now=1000.0) is None
+    assert store.claim_idempotency_key("k", "hash-2", "JOB2", now=1001.0) == ("JOB1", "hash-1")
+    assert store.claim_idempotency_key("k", "hash-3", "JOB3", now=1000.0 + 2 * 86400) is None  # expired
+    assert store.claim_idempotency_key("k", "hash-4", "JOB4", now=1000.0 + 2 * 86400 + 1) == ("JOB3", "hash-3")
+    jobs, _ = store.list(limit=10)
+    assert jobs == []  # bindings are not jobs

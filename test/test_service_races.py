@@ -40,7 +40,7 @@ def submit_until_gated(service: JobService, launcher: GatedLauncher) -> tuple[th
     """Submit a no-op job from another thread and return once it is held inside launch()."""
     submitted: list[Job] = []
     body = {"task": "sleep", "params": {"seconds": 0}}
-    thread = threading.Thread(target=lambda: submitted.append(service.submit(body)))
+    thread = threading.Thread(target=lambda: submitted.append(service.submit(body)[0]))
     thread.start()
     assert launcher.entered.wait(10)
     return thread, submitted
@@ -92,7 +92,7 @@ def test_duplicate_exit_reports_notify_once(service: JobService) -> None:
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        job = service.submit({"task": "sleep", "params": {"seconds": 30},
+        job, _ = service.submit({"task": "sleep", "params": {"seconds": 30},
                               "callback_url": f"http://127.0.0.1:{server.server_port}/done"})
         wait_for_job(lambda: service.get(job.id).to_public(), {"running"})
         barrier = threading.Barrier(4)

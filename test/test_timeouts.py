@@ -20,7 +20,7 @@ def test_job_past_its_timeout_is_stopped_and_timed_out(tmp_path: Path, monitor_f
     service = build_service(load_settings({"POKY_HOME": str(tmp_path / "home"), "POKY_TASKS_FILE": str(tasks_file),
                                            "POKY_CANCEL_GRACE_SECONDS": "2"}))
     monitor_for(service)
-    job = service.submit({"task": "sleep", "params": {"seconds": 60}})
+    job, _ = service.submit({"task": "sleep", "params": {"seconds": 60}})
     done = wait_for_job(lambda: service.get(job.id).to_public(), timeout=15)
     assert done["status"] == "timed_out"
     assert done["error"]["reason"] == "Timeout" and "timeout_seconds" in done["error"]["hint"]

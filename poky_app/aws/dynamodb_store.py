@@ -17,6 +17,7 @@ from typing import Any
 from poky_app.aws.clients import AwsClients, error_code
 from poky_app.errors import Conflict, StaleWrite
 from poky_app.jobs import ACTIVE, Job, JobStatus, decode_cursor, encode_cursor
+from poky_app.ports import IDEMPOTENCY_TTL_SECONDS
 
 GSI_BY_STATUS = "by_status"
 GSI_BY_TASK = "by_task"
@@ -226,3 +227,25 @@ class DynamoJobStore(DynamoReporter):
                 if cursor is None:
                     break
         return sorted(found, key=lambda job: (-job.priority, job.id))
+
+    def claim_idempotency_key(self, key: str, request_hash: str, job_id: str,
+                              now: float) -> tuple[str, str] | None:
+        # Kept in the jobs table under its own id prefix; lacking status, task and kind, these
+        # items stay out of every index (sparse GSIs), and TTL removes them after a day.
+        item_id = {"S": f"idempotency#{key}"}
+        expires = {"N": str(int(now + IDEMPOTENCY_TTL_SECONDS))}
+        try:
+            self.clients.dynamodb.put_item(
+                TableName=self.table,
+                Item={"id": item_id, "request_hash": {"S": request_hash}, "job_id": {"S": job_id},
+                      TTL_ATTRIBUTE: expires},
+                # An expired binding may be taken over: TTL deletes lazily (and moto never does).
+                ConditionExpression="attribute_not_exists(id) OR #expires < :now",
+                ExpressionAttributeNames={"#expires": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={":now": {"N": str(int(now))}})
+            return None
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        item = self.clients.dynamodb.get_item(TableName=self.table, Key={"id": item_id}, ConsistentRead=True)["Item"]
+        return item["job_id"]["S"], item["request_hash"]["S"]

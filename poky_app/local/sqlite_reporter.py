@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, id);
 CREATE INDEX IF NOT EXISTS jobs_by_task ON jobs (task, id);
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 """
 
 _LAUNCHED = ("starting", "running")

@@ -15,6 +15,7 @@ from typing import Any
 from poky_app.errors import Conflict, StaleWrite
 from poky_app.jobs import ACTIVE, Job, JobStatus, decode_cursor, encode_cursor
 from poky_app.local.sqlite_reporter import SCHEMA, SqliteReporter, dump_json
+from poky_app.ports import IDEMPOTENCY_TTL_SECONDS
 
 _JSON_COLUMNS = ("params", "progress", "result", "error", "launch", "stop_request")
 # What save() writes. progress is among them so a new attempt starts clean; a runner's report
@@ -104,3 +105,18 @@ class SqliteJobStore(SqliteReporter):
             f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY priority DESC, id",
             [s.value for s in ACTIVE]).fetchall()
         return [_row_to_job(r) for r in rows]
+
+    def claim_idempotency_key(self, key: str, request_hash: str, job_id: str,
+                              now: float) -> tuple[str, str] | None:
+        db = self._connect()
+        with db:  # one transaction: the expired-binding purge and the claim are atomic together
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM idempotency_keys WHERE key = ? AND created_at < ?",
+                       (key, now - IDEMPOTENCY_TTL_SECONDS))
+            inserted = db.execute(
+                "INSERT OR IGNORE INTO idempotency_keys (key, request_hash, job_id, created_at) VALUES (?, ?, ?, ?)",
+                (key, request_hash, job_id, now)).rowcount
+            if inserted:
+                return None
+            row = db.execute("SELECT job_id, request_hash FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+            return row["job_id"], row["request_hash"]

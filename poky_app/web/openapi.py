@@ -77,7 +77,11 @@ _PATHS: dict[str, Any] = {
     "/jobs": {
         "post": {"summary": "Submit a job", "requestBody": {"required": True, "content": {
             "application/json": {"schema": _ref("JobRequest")}}},
-            "responses": {"202": _json(_ref("Job"), "Accepted; Location names the job"), **_ERRORS}},
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255},
+                            "description": "Repeat a request safely: same key and body, same job (24 h)"}],
+            "responses": {"202": _json(_ref("Job"), "Accepted; Location names the job"),
+                          "200": _json(_ref("Job"), "A repeat of an earlier request with this Idempotency-Key"),
+                          "409": _PROBLEM, **_ERRORS}},
         "get": {"summary": "List jobs, newest first", "parameters": [
             {"name": "status", "in": "query", "schema": {"type": "string"}},
             {"name": "task", "in": "query", "schema": {"type": "string"}},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
-from poky_app.errors import FieldError, ValidationError
+from poky_app.errors import BadRequest, FieldError, ValidationError
 from poky_app.jobs import Job
 from poky_app.service import MAX_WAIT_SECONDS, job_etag
 from poky_app.web.context import json_body, service
@@ -19,7 +19,14 @@ def accepted(job: Job) -> ResponseReturnValue:
 
 @blueprint.post("/jobs")
 def submit_job() -> ResponseReturnValue:
-    return accepted(service().submit(json_body()))
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
+        raise BadRequest("Idempotency-Key must be 1 to 255 printable ASCII characters",
+                         [FieldError("/headers/Idempotency-Key", "bad value")])
+    job, created = service().submit(json_body(), idempotency_key=key)
+    if not created:  # a repeat of an earlier request: the same job, not a new one
+        return job.to_public(), 200, {"Location": url_for("jobs.get_job", job_id=job.id)}
+    return accepted(job)
 
 
 @blueprint.get("/jobs/<job_id>")
