@@ -7,13 +7,14 @@ fields are replaced by the configured names, so one catalog serves every deploym
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from string import Template
 from typing import Any
 
 from poky_app.errors import ConfigError, FieldError
+from poky_app.retry_policy import RetryPolicy
 from poky_app.settings import Settings
 
 
@@ -30,6 +31,8 @@ class TaskType:
     cpu: int
     memory: int
     command: tuple[str, ...]
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    start_deadline_seconds: float = 600.0
 
     def to_public(self) -> dict[str, Any]:
         return {
@@ -41,6 +44,11 @@ class TaskType:
             "timeout_seconds": self.timeout_seconds,
             "cpu": self.cpu,
             "memory": self.memory,
+            "start_deadline_seconds": self.start_deadline_seconds,
+            "retry": {"max_attempts": self.retry.max_attempts, "backoff_seconds": self.retry.backoff_seconds,
+                      "max_backoff_seconds": self.retry.max_backoff_seconds,
+                      "on_exit": [{k: v for k, v in rule.__dict__.items() if v is not None}
+                                  for rule in self.retry.on_exit]},
         }
 
     @cached_property
@@ -112,6 +120,8 @@ def load_catalog(settings: Settings, path: Path | None = None) -> Catalog:
                 cpu=int(entry.get("cpu", 256)),
                 memory=int(entry.get("memory", 512)),
                 command=tuple(entry.get("command", ["python", "-m", "file_processing.runner"])),
+                retry=RetryPolicy.from_dict(entry.get("retry", {})),
+                start_deadline_seconds=float(entry.get("start_deadline_seconds", 600)),
             ))
         except KeyError as exc:
             raise ConfigError(f"{label}: missing field {exc}") from None

@@ -41,12 +41,18 @@ LAUNCHED = frozenset({JobStatus.STARTING, JobStatus.RUNNING})
 
 _ALLOWED: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.STARTING, JobStatus.FAILED, JobStatus.CANCELLED}),
-    JobStatus.STARTING: frozenset({JobStatus.RUNNING}) | TERMINAL,
-    JobStatus.RUNNING: TERMINAL,
+    # -> QUEUED: the attempt failed and the retry policy gives the job another one.
+    JobStatus.STARTING: frozenset({JobStatus.RUNNING, JobStatus.QUEUED}) | TERMINAL,
+    JobStatus.RUNNING: frozenset({JobStatus.QUEUED}) | TERMINAL,
+    # POST /jobs/<id>/retry: a job that did not succeed may run again, as a new attempt.
+    JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
+    JobStatus.CANCELLED: frozenset({JobStatus.QUEUED}),
+    JobStatus.TIMED_OUT: frozenset({JobStatus.QUEUED}),
 }
 
 STOP_CANCEL = "cancel"
 STOP_TIMEOUT = "timeout"
+STOP_START_DEADLINE = "start_deadline"
 
 
 def utc_iso(timestamp: float) -> str:
@@ -134,6 +140,8 @@ class Job:
     attempts: tuple[dict[str, Any], ...] = ()
     launch: dict[str, Any] | None = None
     stop_request: dict[str, Any] | None = field(default=None)
+    # Not to be (re)launched before this time: a retry's backoff.
+    not_before: float | None = None
 
     def to_public(self) -> dict[str, Any]:
         """The job as the API shows it (DESIGN.md: GET /jobs/<id>)."""
@@ -154,6 +162,7 @@ class Job:
             "result": self.result,
             "error": self.error,
             "cancel_requested": bool(self.stop_request and self.stop_request.get("reason") == STOP_CANCEL),
+            "retry_at": utc_iso(self.not_before) if self.not_before and not self.status.terminal else None,
             "callback_url": self.callback_url,
         }
 
@@ -176,9 +185,40 @@ def _close_attempt(job: Job, status: JobStatus, now: float, exit_code: int | Non
 def begin_attempt(job: Job, now: float) -> Job:
     """queued -> starting: a new attempt is recorded BEFORE its container is launched."""
     number = job.attempt + 1
-    attempt = {"number": number, "status": JobStatus.STARTING.value, "started_at": utc_iso(now)}
+    attempt = {"number": number, "status": JobStatus.STARTING.value, "started_at": utc_iso(now), "began": now}
     return _move(job, JobStatus.STARTING, attempt=number, attempts=(*job.attempts, attempt),
-                 launch=None, progress=None)
+                 launch=None, progress=None, not_before=None, stop_request=None)
+
+
+def attempt_began(job: Job) -> float:
+    """When the current attempt was recorded (its start deadline counts from there)."""
+    return float(job.attempts[-1].get("began", job.created_at)) if job.attempts else job.created_at
+
+
+def defer_launch(job: Job, failure: Failure, now: float, not_before: float) -> Job:
+    """A launch failed in a way worth another try: same attempt, launched again after a backoff."""
+    if job.status is not JobStatus.STARTING or job.launch is not None:
+        raise InvalidTransition(f"job {job.id} is {job.status.value}; there is no pending launch to defer")
+    last = dict(job.attempts[-1])
+    last["launch_errors"] = [*last.get("launch_errors", []), {**failure.to_dict(), "at": utc_iso(now)}]
+    return replace(job, attempts=(*job.attempts[:-1], last), not_before=not_before)
+
+
+def launch_errors(job: Job) -> int:
+    return len(job.attempts[-1].get("launch_errors", [])) if job.attempts else 0
+
+
+def requeue(job: Job, ended: Job, not_before: float) -> Job:
+    """The attempt ended badly (``ended`` is what finish() made of it) and the policy retries:
+    the job goes back to the queue with the attempt closed and its reason kept."""
+    return _move(job, JobStatus.QUEUED, attempts=ended.attempts, error=ended.error, result=None,
+                 launch=None, stop_request=None, progress=None, not_before=not_before)
+
+
+def retry(job: Job, now: float) -> Job:
+    """POST /jobs/<id>/retry: run a failed, cancelled or timed-out job again, as a new attempt."""
+    return _move(job, JobStatus.QUEUED, finished_at=None, error=None, result=None, launch=None,
+                 stop_request=None, progress=None, not_before=now)
 
 
 def record_launch(job: Job, handle: dict[str, Any]) -> Job:
@@ -233,6 +273,10 @@ def interpret_exit(job: Job, exit: ContainerExit) -> tuple[JobStatus, Failure | 
         return JobStatus.SUCCEEDED, None
     if stop == STOP_CANCEL:
         return JobStatus.CANCELLED, Failure("Cancelled", "The job was cancelled while it ran.")
+    if stop == STOP_START_DEADLINE:
+        return JobStatus.FAILED, Failure(
+            "StartDeadlineExceeded", "The container did not start running in time and was stopped.",
+            "Check the image and its start-up; raise start_deadline_seconds for the task type if it is slow.")
     if stop == STOP_TIMEOUT:
         return JobStatus.TIMED_OUT, Failure(
             "Timeout", "The job ran longer than its task type allows and was stopped.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import threading
 import time
 import zlib
@@ -33,6 +34,7 @@ from poky_app.errors import (
 )
 from poky_app.jobs import LAUNCHED, ContainerExit, Failure, Job, JobStatus
 from poky_app.ports import JobStore, Launcher, Storage
+from poky_app.retry_policy import launch_backoff
 from poky_app.settings import Settings
 from poky_app.submission import JobRequest, parse_job_request
 from poky_app.uris import ObjectUri, parse_uri
@@ -43,6 +45,7 @@ MAX_LIST_LIMIT = 200
 MAX_WAIT_SECONDS = 20.0
 WAIT_RECHECK_SECONDS = 0.02
 MAX_LOG_LINES = 1000
+MAX_LAUNCH_TRIES = 8  # retryable launch failures (throttling, capacity) before the job fails
 _SAVE_TRIES = 50
 
 
@@ -55,7 +58,7 @@ def job_etag(job: Job) -> str:
 class JobService:
     def __init__(self, settings: Settings, catalog: Catalog | Callable[[], Catalog], store: JobStore, storage: Storage,
                  launcher: Launcher, *, container_env_extra: dict[str, str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, random: Callable[[], float] = random.random) -> None:
         self.settings = settings
         # A loader is called on first use: the Lambda cold path answers /healthz without it.
         self._catalog = catalog
@@ -64,6 +67,7 @@ class JobService:
         self.launcher = launcher
         self._env_extra = container_env_extra or {}
         self._clock = clock
+        self._random = random  # jitter of retry backoffs
         # Attempts this process is launching right now, claimed BEFORE the attempt is recorded,
         # so the reconciler never takes one for an orphan of a crash and launches it again
         # (there is one control plane per POKY_HOME). Counted: two claimants may overlap.
@@ -154,8 +158,16 @@ class JobService:
                 existing = self.store.get(existing_id)
                 if existing is not None:
                     return existing, False
-                job_id = existing_id  # the first request died between claiming and creating: finish it
-        return self._create_and_dispatch(request, job_id), True
+                # Bound but not written yet: the first request is still creating it, or died
+                # before it could. Create it under the reserved id; only one create can win.
+                return self._create_reserved(request, existing_id), False
+        return self._create_reserved(request, job_id), True
+
+    def _create_reserved(self, request: JobRequest, job_id: str) -> Job:
+        try:
+            return self._create_and_dispatch(request, job_id)
+        except Conflict:
+            return self.get(job_id)  # another request with the same key created it first
 
     def submit_legacy(self, fields: dict[str, Any]) -> Job:
         """POST /process_file: the original Poky route, a copy_rename of one object."""
@@ -237,12 +249,26 @@ class JobService:
             handle = self.launcher.launch(job, task, self._env_for(job))
         except LaunchError as exc:
             log.warning("job %s attempt %d could not start: %s: %s", job.id, job.attempt, exc.reason, exc.message)
-            failure = Failure(exc.reason, exc.message, exc.hint)
-            return self._update(job.id, lambda j: machine.fail_launch(j, failure, self._clock())
-                                if self._is_current(j, job.attempt) else None)
+            return self._launch_failed(job, exc)
         log.info("job %s attempt %d started: %s", job.id, job.attempt, handle)
         return self._update(job.id, lambda j: machine.record_launch(j, handle)
                             if self._is_current(j, job.attempt) else None)
+
+    def _launch_failed(self, job: Job, exc: LaunchError) -> Job:
+        """Retryable: launch the same attempt again after a backoff (no attempt is used up).
+        Otherwise, or after MAX_LAUNCH_TRIES, the job fails with the launch error."""
+        failure = Failure(exc.reason, exc.message, exc.hint)
+
+        def decide(current: Job) -> Job | None:
+            if not self._is_current(current, job.attempt) or current.launch is not None:
+                return None
+            now = self._clock()
+            tries = machine.launch_errors(current) + 1
+            if exc.retryable and tries < MAX_LAUNCH_TRIES:
+                return machine.defer_launch(current, failure, now, now + launch_backoff(tries, self._random))
+            return machine.fail_launch(current, failure, now)
+
+        return self._update(job.id, decide)
 
     def _env_for(self, job: Job) -> dict[str, str]:
         spec = job_spec(job.id, job.attempt, job.task, list(job.inputs), job.output, job.params)
@@ -266,7 +292,12 @@ class JobService:
         def decide(job: Job) -> Job | None:
             if not self._is_current(job, attempt):
                 return None  # a stale exit of an old attempt, or already recorded
-            done = machine.finish(job, exit, self._clock())
+            now = self._clock()
+            done = machine.finish(job, exit, now)
+            task = self.catalog.get(job.task)
+            if done.status in (JobStatus.FAILED, JobStatus.TIMED_OUT) and task and done.error and \
+                    task.retry.should_retry(job.attempt, exit.exit_code, done.error["reason"]):
+                return machine.requeue(job, done, now + task.retry.delay(job.attempt, self._random))
             if done.status is JobStatus.SUCCEEDED and done.result is None:
                 # A container that reported nothing: its outputs are what it left under output.
                 outputs = [str(u) for u in self.storage.list(parse_uri(job.output, allow_prefix=True))]
@@ -276,12 +307,25 @@ class JobService:
         if self.store.get(job_id) is None:
             return None
         job, changed = self._transition(job_id, decide)
+        if changed and job.status is JobStatus.QUEUED:
+            log.info("job %s attempt %d failed (%s); retrying at %s", job.id, job.attempt,
+                     (job.error or {}).get("reason"), machine.utc_iso(job.not_before or 0))
         if changed and job.status.terminal:  # only the call whose write ended the job tells anyone
             reason = f": {job.error['reason']}: {job.error['message']}" if job.error else ""
             log.info("job %s %s (exit %s)%s", job.id, job.status.value, exit.exit_code, reason)
             if job.callback_url:
                 notify(job.callback_url, job.to_public())
         return job
+
+    def retry(self, job_id: str) -> Job:
+        """POST /jobs/<id>/retry: a failed, cancelled or timed-out job runs again as a new attempt."""
+        job = self.get(job_id)
+        if job.status not in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.TIMED_OUT):
+            raise Conflict(f"job {job_id} is {job.status.value}; only failed, cancelled or timed-out jobs are retried")
+        job = self._update(job_id, lambda j: machine.retry(j, self._clock()) if j.status.terminal
+                           and j.status is not JobStatus.SUCCEEDED else None)
+        log.info("job %s queued again by request (attempt %d next)", job.id, job.attempt + 1)
+        return self.dispatch(job) if job.status is JobStatus.QUEUED else job
 
     def cancel(self, job_id: str) -> Job:
         job = self.get(job_id)
@@ -315,6 +359,8 @@ class JobService:
                 if (job.id, job.attempt) in self._launching:
                     continue
             try:
+                if job.not_before and job.not_before > self._clock() and job.launch is None:
+                    continue  # backing off before a retry
                 if job.status is JobStatus.QUEUED:
                     self.dispatch(job)
                 elif job.launch is None:
@@ -349,11 +395,16 @@ class JobService:
         """Timeouts, and stops that outlast their grace period."""
         now = self._clock()
         task = self.catalog.get(job.task)
-        started = job.started_at or job.created_at
+        started = machine.attempt_began(job)
         if job.stop_request is None and task and now - started > task.timeout_seconds:
             log.info("job %s ran past its %gs timeout; stopping it", job.id, task.timeout_seconds)
             job = self._update(job.id, lambda j: machine.request_stop(j, machine.STOP_TIMEOUT, now)
                                if self._is_current(j, job.attempt) else None)
+        elif (job.stop_request is None and task and job.status is JobStatus.STARTING
+              and now - machine.attempt_began(job) > task.start_deadline_seconds):
+            log.info("job %s did not start within %gs; stopping it", job.id, task.start_deadline_seconds)
+            job = self._update(job.id, lambda j: machine.request_stop(j, machine.STOP_START_DEADLINE, now)
+                               if self._is_current(j, job.attempt) and j.status is JobStatus.STARTING else None)
         if job.stop_request and job.launch:
             overdue = now - job.stop_request["at"] >= self.settings.cancel_grace_seconds
             self.launcher.stop(job.launch, force=overdue)

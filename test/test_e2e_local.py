@@ -143,7 +143,7 @@ def test_a_container_killed_with_sigkill_fails_with_the_reason(server: Server) -
     os.killpg(pid, signal.SIGKILL)
     done = wait_for_job(lambda: server.job(job["id"]))
     assert done["status"] == "failed"
-    assert done["error"]["reason"] == "OutOfMemory" and "exit 137" in done["error"]["message"]
+    assert done["error"]["reason"] == "Killed" and "exit 137" in done["error"]["message"]
 
 
 def test_kill_9_and_restart_loses_and_duplicates_nothing(server: Server) -> None:

@@ -83,7 +83,8 @@ def test_force_stop_kills_a_process_that_ignores_sigterm(launcher, exits, tmp_pa
     launcher.stop(handle, force=False)
     assert launcher.describe_one(handle) is None  # still alive: it ignored SIGTERM
     launcher.stop(handle, force=True)
-    assert exits.get(timeout=10)[2].exit_code == 137
+    ended = exits.get(timeout=10)[2]
+    assert ended.exit_code == 137 and ended.failure.reason == "Killed"
 
 
 def test_a_new_launcher_re_adopts_a_running_attempt(launcher, tmp_path) -> None:  # type: ignore[no-untyped-def]

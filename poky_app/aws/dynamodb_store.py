@@ -27,12 +27,12 @@ TTL_ATTRIBUTE = "expires_at"
 _LAUNCHED = (JobStatus.STARTING.value, JobStatus.RUNNING.value)
 
 _JSON = ("inputs", "params", "progress", "result", "error", "attempts", "launch", "stop_request")
-_NUMBERS = ("attempt", "version", "priority", "created_at", "started_at", "finished_at")
+_NUMBERS = ("attempt", "version", "priority", "created_at", "started_at", "finished_at", "not_before")
 _STRINGS = ("id", "task", "status", "output", "callback_url")
 # Written by save(): everything the control plane decides (see the SQLite store).
 _ALL_COLUMNS = (*_JSON, *_NUMBERS, *_STRINGS)
 _SAVED = ("status", "attempt", "started_at", "finished_at", "result", "error", "attempts", "launch",
-          "stop_request", "progress")
+          "stop_request", "progress", "not_before")
 
 
 def table_definition(name: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from poky_app.catalog import TaskType
 from poky_app.errors import BadRequest, LaunchError
-from poky_app.jobs import ContainerExit, Job
+from poky_app.jobs import ContainerExit, Failure, Job
 from poky_app.ports import ExitListener
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,12 @@ def _start_ticks(pid: int) -> int | None:
 
 
 def _exit_from_returncode(code: int) -> ContainerExit:
+    if code == -signal.SIGKILL:
+        # Locally a SIGKILL is someone's kill -9 (or the kernel's OOM killer): not, as on
+        # Fargate, a sure sign of memory; and worth another attempt.
+        return ContainerExit(137, "killed by SIGKILL", Failure(
+            "Killed", "The container was killed (SIGKILL, exit 137).",
+            "If it ran out of memory (see `dmesg`), raise memory for the task type; otherwise retry it."))
     if code < 0:  # killed by a signal: report it as a container runtime would (128 + signal)
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         return ContainerExit(128 - code, f"killed by {name}")

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     attempts TEXT NOT NULL,
     launch TEXT,
-    stop_request TEXT
+    stop_request TEXT,
+    not_before REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, id);
 CREATE INDEX IF NOT EXISTS jobs_by_task ON jobs (task, id);

@@ -21,7 +21,10 @@ _JSON_COLUMNS = ("params", "progress", "result", "error", "launch", "stop_reques
 # What save() writes. progress is among them so a new attempt starts clean; a runner's report
 # that loses that race is simply superseded by its next one (reports come every second).
 _SAVED_COLUMNS = ("status", "attempt", "started_at", "finished_at", "result", "error", "attempts",
-                  "launch", "stop_request", "progress")
+                  "launch", "stop_request", "progress", "not_before")
+
+
+_ADDED_COLUMNS = {"not_before": "REAL"}
 
 
 def _row_to_job(row: sqlite3.Row) -> Job:
@@ -41,6 +44,7 @@ def _columns(job: Job) -> dict[str, Any]:
         "started_at": job.started_at, "finished_at": job.finished_at,
         "inputs": json.dumps(list(job.inputs)), "output": job.output,
         "callback_url": job.callback_url, "attempts": json.dumps(list(job.attempts)),
+        "not_before": job.not_before,
     }
     for column in _JSON_COLUMNS:
         values[column] = dump_json(getattr(job, column))
@@ -55,6 +59,11 @@ class SqliteJobStore(SqliteReporter):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
+            # Files made by an earlier Poky lack the columns added since: add them, empty.
+            have = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
 
     def create(self, job: Job) -> None:
         values = _columns(job)

@@ -96,6 +96,10 @@ _PATHS: dict[str, Any] = {
                       "404": _PROBLEM, "422": _PROBLEM}}},
     "/jobs/{job_id}/cancel": {"post": {"summary": "Cancel a job", "parameters": [_JOB_ID], "responses": {
         "202": _json(_ref("Job"), "Cancelling"), "404": _PROBLEM, "409": _PROBLEM}}},
+    "/jobs/{job_id}/retry": {"post": {"summary": "Run a failed, cancelled or timed-out job again (a new attempt)",
+                                      "parameters": [_JOB_ID], "responses": {
+                                          "202": _json(_ref("Job"), "Queued again"), "404": _PROBLEM,
+                                          "409": _PROBLEM}}},
     "/jobs/{job_id}/logs": {"get": {"summary": "A page of the job's log lines", "parameters": [
         _JOB_ID, {"name": "cursor", "in": "query", "schema": {"type": "string"}}],
         "responses": {"200": _json(_ref("LogPage"), "Log lines"), "404": _PROBLEM}}},

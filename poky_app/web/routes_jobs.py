@@ -61,6 +61,11 @@ def cancel_job(job_id: str) -> ResponseReturnValue:
     return service().cancel(job_id).to_public(), 202
 
 
+@blueprint.post("/jobs/<job_id>/retry")
+def retry_job(job_id: str) -> ResponseReturnValue:
+    return accepted(service().retry(job_id))
+
+
 @blueprint.get("/jobs/<job_id>/logs")
 def job_logs(job_id: str) -> ResponseReturnValue:
     lines, next_cursor = service().logs(job_id, request.args.get("cursor"))
