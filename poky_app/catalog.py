@@ -33,6 +33,7 @@ class TaskType:
     command: tuple[str, ...]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     start_deadline_seconds: float = 600.0
+    max_running: int | None = None  # at most this many of this type at once (None: only the global cap)
 
     def to_public(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class TaskType:
             "cpu": self.cpu,
             "memory": self.memory,
             "start_deadline_seconds": self.start_deadline_seconds,
+            "max_running": self.max_running,
             "retry": {"max_attempts": self.retry.max_attempts, "backoff_seconds": self.retry.backoff_seconds,
                       "max_backoff_seconds": self.retry.max_backoff_seconds,
                       "on_exit": [{k: v for k, v in rule.__dict__.items() if v is not None}
@@ -122,6 +124,7 @@ def load_catalog(settings: Settings, path: Path | None = None) -> Catalog:
                 command=tuple(entry.get("command", ["python", "-m", "file_processing.runner"])),
                 retry=RetryPolicy.from_dict(entry.get("retry", {})),
                 start_deadline_seconds=float(entry.get("start_deadline_seconds", 600)),
+                max_running=int(entry["max_running"]) if entry.get("max_running") is not None else None,
             ))
         except KeyError as exc:
             raise ConfigError(f"{label}: missing field {exc}") from None

@@ -37,6 +37,7 @@ from poky_app.ports import JobStore, Launcher, Storage
 from poky_app.retry_policy import launch_backoff
 from poky_app.settings import Settings
 from poky_app.submission import JobRequest, parse_job_request
+from poky_app.token_bucket import TokenBucket
 from poky_app.uris import ObjectUri, parse_uri
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,11 @@ class JobService:
         # (there is one control plane per POKY_HOME). Counted: two claimants may overlap.
         self._launching: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
+        # Admission: one dispatch pass at a time; a call that finds one running asks it to go
+        # round again instead of waiting. Launches are paced like ECS RunTask allows.
+        self._dispatching = threading.Lock()
+        self._dispatch_wanted = threading.Event()
+        self._launch_tokens = TokenBucket(settings.launch_rate, settings.launch_burst)
         # Woken on every write this process makes, so long-polls see exits at once.
         self._changed = threading.Condition()
         launcher.on_exit(self.handle_exit)
@@ -209,9 +215,44 @@ class JobService:
                   callback_url=request.callback_url, priority=request.priority)
         self.store.create(job)  # durable BEFORE anything is launched
         log.info("job %s queued: %s on %d input(s)", job.id, job.task, len(job.inputs))
-        return self.dispatch(job)
+        self.dispatch_queued()
+        return self.get(job.id)
 
     # -- launching -----------------------------------------------------------------------
+
+    def dispatch_queued(self) -> None:
+        """Start queued jobs while there is room: priority first, then oldest first, within the
+        global cap (POKY_MAX_RUNNING), each task type's max_running, and the launch rate."""
+        self._dispatch_wanted.set()
+        while self._dispatch_wanted.is_set():
+            if not self._dispatching.acquire(blocking=False):
+                return  # the pass in progress goes round again for us
+            try:
+                while self._dispatch_wanted.is_set():
+                    self._dispatch_wanted.clear()
+                    self._dispatch_pass()
+            finally:
+                self._dispatching.release()
+
+    def _dispatch_pass(self) -> None:
+        now = self._clock()
+        jobs = self.store.active()  # ordered by priority, then id (creation time)
+        running = Counter(job.task for job in jobs if job.status in LAUNCHED)
+        total = sum(running.values())
+        for job in jobs:
+            if job.status is not JobStatus.QUEUED or (job.not_before and job.not_before > now):
+                continue
+            if total >= self.settings.max_running:
+                return
+            task = self.catalog.get(job.task)
+            if task and task.max_running is not None and running[job.task] >= task.max_running:
+                continue  # this type is full; a job of another type may still go
+            if not self._launch_tokens.take():
+                return  # the next pass (an exit, a submit, the monitor) goes on from here
+            started = self.dispatch(job)
+            if started.status in LAUNCHED:
+                running[job.task] += 1
+                total += 1
 
     def dispatch(self, job: Job) -> Job:
         """Start the next attempt of a queued job. Only the caller whose guarded write wins launches."""
@@ -264,6 +305,8 @@ class JobService:
                 return None
             now = self._clock()
             tries = machine.launch_errors(current) + 1
+            if exc.reason == "Throttled":
+                self._launch_tokens.drain()  # slow every launch down, not only this one
             if exc.retryable and tries < MAX_LAUNCH_TRIES:
                 return machine.defer_launch(current, failure, now, now + launch_backoff(tries, self._random))
             return machine.fail_launch(current, failure, now)
@@ -310,6 +353,8 @@ class JobService:
         if changed and job.status is JobStatus.QUEUED:
             log.info("job %s attempt %d failed (%s); retrying at %s", job.id, job.attempt,
                      (job.error or {}).get("reason"), machine.utc_iso(job.not_before or 0))
+        if changed:
+            self.dispatch_queued()  # capacity was freed (or a retry queued): use it now
         if changed and job.status.terminal:  # only the call whose write ended the job tells anyone
             reason = f": {job.error['reason']}: {job.error['message']}" if job.error else ""
             log.info("job %s %s (exit %s)%s", job.id, job.status.value, exit.exit_code, reason)
@@ -325,7 +370,8 @@ class JobService:
         job = self._update(job_id, lambda j: machine.retry(j, self._clock()) if j.status.terminal
                            and j.status is not JobStatus.SUCCEEDED else None)
         log.info("job %s queued again by request (attempt %d next)", job.id, job.attempt + 1)
-        return self.dispatch(job) if job.status is JobStatus.QUEUED else job
+        self.dispatch_queued()
+        return self.get(job_id)
 
     def cancel(self, job_id: str) -> Job:
         job = self.get(job_id)
@@ -362,14 +408,15 @@ class JobService:
                 if job.not_before and job.not_before > self._clock() and job.launch is None:
                     continue  # backing off before a retry
                 if job.status is JobStatus.QUEUED:
-                    self.dispatch(job)
-                elif job.launch is None:
+                    continue  # dispatch_queued() below, in order and within the limits
+                if job.launch is None:
                     self._recover_unrecorded_launch(job)
                 else:
                     watched.append(job)
             except Exception:
                 log.exception("reconciling job %s failed", job.id)
         self._follow(watched)
+        self.dispatch_queued()
 
     def refresh(self, job: Job) -> Job:
         """Bring one unfinished job up to date with its container (GET of a running job)."""

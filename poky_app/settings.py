@@ -50,6 +50,9 @@ class Settings:
     monitor_interval_seconds: float = 0.5
     secret_key: str | None = None
     log_level: str = "INFO"
+    max_running: int = 50
+    launch_rate: float = 20.0
+    launch_burst: float = 100.0
     aws: AwsSettings | None = None
 
     @property
@@ -129,6 +132,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         monitor_interval_seconds=_number(env, "POKY_MONITOR_INTERVAL_SECONDS", 0.5, 0.01, 60.0),
         secret_key=env.get("POKY_SECRET_KEY", "").strip() or None,
         log_level=_choice(env, "POKY_LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+        max_running=int(_number(env, "POKY_MAX_RUNNING", 50, 1, 100_000)),
+        launch_rate=_number(env, "POKY_LAUNCH_RATE", 20.0, 0.1, 1000.0),
+        launch_burst=_number(env, "POKY_LAUNCH_BURST", 100.0, 1.0, 10_000.0),
         aws=_aws(env) if backend == "aws" else None,
     )
 

@@ -104,3 +104,26 @@ def monitor_for() -> Iterator[Callable[[JobService], None]]:
     yield start
     for monitor in started:
         monitor.stop()
+
+
+@pytest.fixture
+def make_service(tmp_path: Path, monitor_for) -> Callable[..., JobService]:  # type: ignore[no-untyped-def]
+    """A service whose catalog's sleep task has the given settings, with its reconcile loop running."""
+
+    def make(env: dict[str, str] | None = None, **sleep: object) -> JobService:
+        import json
+
+        from poky_app.settings import DEFAULT_TASKS_FILE
+
+        catalog = json.loads(DEFAULT_TASKS_FILE.read_text())
+        for task in catalog["tasks"]:
+            if task["name"] == "sleep":
+                task.update(sleep)
+        tasks_file = tmp_path / "tasks.json"
+        tasks_file.write_text(json.dumps(catalog))
+        service = build_service(load_settings({"POKY_HOME": str(tmp_path / "home"), "POKY_TASKS_FILE": str(tasks_file),
+                                               "POKY_CANCEL_GRACE_SECONDS": "2", **(env or {})}))
+        monitor_for(service)
+        return service
+
+    return make

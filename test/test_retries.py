@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from poky_app.backends import build_service
 from poky_app.errors import LaunchError
 from poky_app.retry_policy import RetryPolicy, launch_backoff
 from poky_app.service import JobService
-from poky_app.settings import DEFAULT_TASKS_FILE, load_settings
 from test.conftest import wait_for_job, wait_until
 
 
@@ -32,25 +27,6 @@ def test_policy_rules_and_backoff() -> None:
     assert launch_backoff(1, lambda: 1.0) == 1 and launch_backoff(10, lambda: 1.0) == 60
     with pytest.raises(ValueError):
         RetryPolicy.from_dict({"on_exit": [{"action": "maybe"}]})
-
-
-@pytest.fixture
-def make_service(tmp_path: Path, monitor_for) -> Callable[..., JobService]:  # type: ignore[no-untyped-def]
-    """A service whose catalog's sleep task has the given settings, with its reconcile loop running."""
-
-    def make(**sleep: object) -> JobService:
-        catalog = json.loads(DEFAULT_TASKS_FILE.read_text())
-        for task in catalog["tasks"]:
-            if task["name"] == "sleep":
-                task.update(sleep)
-        tasks_file = tmp_path / "tasks.json"
-        tasks_file.write_text(json.dumps(catalog))
-        service = build_service(load_settings({"POKY_HOME": str(tmp_path / "home"), "POKY_TASKS_FILE": str(tasks_file),
-                                               "POKY_CANCEL_GRACE_SECONDS": "2"}))
-        monitor_for(service)
-        return service
-
-    return make
 
 
 def running_pid(service: JobService, job_id: str, attempt: int) -> int:
@@ -105,8 +81,10 @@ def test_permanent_launch_errors_fail_at_once(make_service) -> None:  # type: ig
 
     service.launcher.launch = refused  # type: ignore[method-assign]
     job, _ = service.submit({"task": "sleep", "params": {"seconds": 0}})
-    assert service.get(job.id).to_public()["error"] == {"reason": "AccessDenied", "message": "AccessDeniedException: "
-                                                        "not authorized", "hint": "see iam-policy"}
+    done = wait_for_job(lambda: service.get(job.id).to_public())
+    assert done["status"] == "failed" and done["attempt"] == 1
+    assert done["error"] == {"reason": "AccessDenied", "message": "AccessDeniedException: not authorized",
+                             "hint": "see iam-policy"}
 
 
 def test_retry_endpoint_runs_a_cancelled_job_again(client) -> None:  # type: ignore[no-untyped-def]
