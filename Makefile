@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint demo bench serve package clean
+.PHONY: install test lint demo bench reliability serve package clean
 
 $(STAMP): requirements.txt requirements_test.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Poky needs Python 3.11 or newer (set PYTHON=...)")'
@@ -26,6 +26,9 @@ demo: install
 
 bench: install
 	$(PY) bench/run.py
+
+reliability: install
+	$(PY) bench/reliability.py
 
 serve: install
 	$(VENV)/bin/poky serve

@@ -46,7 +46,6 @@ MAX_LIST_LIMIT = 200
 MAX_WAIT_SECONDS = 20.0
 WAIT_RECHECK_SECONDS = 0.02
 MAX_LOG_LINES = 1000
-MAX_LAUNCH_TRIES = 8  # retryable launch failures (throttling, capacity) before the job fails
 _SAVE_TRIES = 50
 
 
@@ -297,7 +296,7 @@ class JobService:
 
     def _launch_failed(self, job: Job, exc: LaunchError) -> Job:
         """Retryable: launch the same attempt again after a backoff (no attempt is used up).
-        Otherwise, or after MAX_LAUNCH_TRIES, the job fails with the launch error."""
+        Otherwise, or after POKY_LAUNCH_RETRIES of them, the job fails with the launch error."""
         failure = Failure(exc.reason, exc.message, exc.hint)
 
         def decide(current: Job) -> Job | None:
@@ -307,8 +306,11 @@ class JobService:
             tries = machine.launch_errors(current) + 1
             if exc.reason == "Throttled":
                 self._launch_tokens.drain()  # slow every launch down, not only this one
-            if exc.retryable and tries < MAX_LAUNCH_TRIES:
-                return machine.defer_launch(current, failure, now, now + launch_backoff(tries, self._random))
+            settings = self.settings
+            if exc.retryable and tries < settings.launch_retries:
+                delay = launch_backoff(tries, self._random, settings.launch_retry_base_seconds,
+                                       settings.launch_retry_max_seconds)
+                return machine.defer_launch(current, failure, now, now + delay)
             return machine.fail_launch(current, failure, now)
 
         return self._update(job.id, decide)
@@ -428,7 +430,11 @@ class JobService:
     def _follow(self, jobs: list[Job]) -> None:
         if not jobs:
             return
-        exits = self.launcher.describe([job.launch for job in jobs if job.launch])
+        try:
+            exits = self.launcher.describe([job.launch for job in jobs if job.launch])
+        except Exception:  # ECS busy or unreachable: the next pass asks again
+            log.exception("describing %d containers failed", len(jobs))
+            return
         for job, exit in zip(jobs, exits, strict=True):
             try:
                 if exit is not None:

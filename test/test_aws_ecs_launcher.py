@@ -48,11 +48,13 @@ def test_launch_runs_one_task_with_the_contract(aws: AwsClients, launcher: EcsLa
     assert launcher.find(the_job.id, 1) == handle and launcher.find(the_job.id, 2) is None
 
 
-def test_a_second_launch_of_the_same_attempt_adopts_the_first(aws: AwsClients, launcher: EcsLauncher) -> None:
+def test_a_launch_retried_after_a_lost_response_adopts_the_task(aws: AwsClients, launcher: EcsLauncher) -> None:
     the_job = job()
     env = {"POKY_JOB_ID": the_job.id, "POKY_ATTEMPT": "1"}
-    first = launcher.launch(the_job, TASK, env)
-    assert launcher.launch(the_job, TASK, env) == first  # moto ignores clientToken; we do not
+    first = launcher.launch(the_job, TASK, env)  # ...whose answer, say, never arrived
+    lost = {"reason": "ServiceError", "message": "ConnectionError: Read timeout", "hint": ""}
+    retried = Job(**{**the_job.__dict__, "attempts": ({"number": 1, "launch_errors": [lost]},)})
+    assert launcher.launch(retried, TASK, env) == first  # moto ignores clientToken; we do not
     assert len(aws.ecs.list_tasks(cluster="poky", startedBy=the_job.id)["taskArns"]) == 1
 
 

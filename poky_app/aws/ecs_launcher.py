@@ -23,7 +23,7 @@ from poky_app.aws.ecs_requests import (
 )
 from poky_app.catalog import TaskType
 from poky_app.errors import BadRequest, LaunchError
-from poky_app.jobs import ContainerExit, Job
+from poky_app.jobs import ContainerExit, Job, launch_errors
 from poky_app.ports import ExitListener
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,9 @@ class EcsLauncher:
         request = build_run_task_request(self.target, job_id=job.id, attempt=job.attempt, command=task.command,
                                          env=env, cpu=task.cpu, memory=task.memory)
         try:
-            existing = self.find(job.id, job.attempt)
+            # After a failed try, that try may have started a task all the same (a lost response):
+            # look for it before starting another. A first try has nothing to find.
+            existing = self.find(job.id, job.attempt) if launch_errors(job) else None
             if existing is not None:
                 log.info("job %s attempt %d already has task %s; adopting it", job.id, job.attempt,
                          existing["task_arn"])
@@ -64,16 +66,25 @@ class EcsLauncher:
         return {"kind": "ecs", "cluster": self.target.cluster, "task_arn": task_arn}
 
     def describe(self, handles: list[dict[str, Any]]) -> list[ContainerExit | None]:
-        """One DescribeTasks call per 100 tasks; a task ECS no longer knows counts as ended, unseen."""
+        """One DescribeTasks call per 100 tasks; a task ECS no longer knows counts as ended, unseen.
+        A batch whose call fails is "no news" this time (None), not a reason to stall the rest."""
         tasks: dict[str, dict[str, Any]] = {}
+        unanswered: set[str] = set()
         arns = [h["task_arn"] for h in handles]
         for start in range(0, len(arns), DESCRIBE_BATCH):
-            response = self.clients.ecs.describe_tasks(cluster=self.target.cluster,
-                                                       tasks=arns[start:start + DESCRIBE_BATCH])
+            batch = arns[start:start + DESCRIBE_BATCH]
+            try:
+                response = self.clients.ecs.describe_tasks(cluster=self.target.cluster, tasks=batch)
+            except Exception as exc:
+                log.warning("DescribeTasks failed for %d tasks (asked again next pass): %s", len(batch), exc)
+                unanswered.update(batch)
+                continue
             tasks.update({t["taskArn"]: t for t in response.get("tasks", [])})
         exits: list[ContainerExit | None] = []
         for arn in arns:
-            if arn in tasks:
+            if arn in unanswered:
+                exits.append(None)
+            elif arn in tasks:
                 exits.append(exit_from_task(tasks[arn], self.target.container_name))
             else:
                 exits.append(ContainerExit(None, "ECS no longer knows the task (stopped tasks are kept ~1 hour)",
