@@ -234,24 +234,31 @@ class JobService:
                 self._dispatching.release()
 
     def _dispatch_pass(self) -> None:
+        # Reads only the queue and counts: a submit must not cost a read of every running job.
+        queued = self.store.queued()
+        if not queued:
+            return
         now = self._clock()
-        jobs = self.store.active()  # ordered by priority, then id (creation time)
-        running = Counter(job.task for job in jobs if job.status in LAUNCHED)
-        total = sum(running.values())
-        for job in jobs:
-            if job.status is not JobStatus.QUEUED or (job.not_before and job.not_before > now):
+        total = self.store.count_launched()
+        per_type: dict[str, int] = {}
+        for job in queued:
+            if job.not_before and job.not_before > now:
                 continue
             if total >= self.settings.max_running:
                 return
             task = self.catalog.get(job.task)
-            if task and task.max_running is not None and running[job.task] >= task.max_running:
-                continue  # this type is full; a job of another type may still go
+            if task and task.max_running is not None:
+                if job.task not in per_type:
+                    per_type[job.task] = self.store.count_launched(job.task)
+                if per_type[job.task] >= task.max_running:
+                    continue  # this type is full; a job of another type may still go
             if not self._launch_tokens.take():
                 return  # the next pass (an exit, a submit, the monitor) goes on from here
             started = self.dispatch(job)
             if started.status in LAUNCHED:
-                running[job.task] += 1
                 total += 1
+                if job.task in per_type:
+                    per_type[job.task] += 1
 
     def dispatch(self, job: Job) -> Job:
         """Start the next attempt of a queued job. Only the caller whose guarded write wins launches."""

@@ -154,3 +154,16 @@ def test_idempotency_keys_bind_once_and_expire(store: JobStore) -> None:
     assert store.claim_idempotency_key("k", "hash-4", "JOB4", now=1000.0 + 2 * 86400 + 1) == ("JOB3", "hash-3")
     jobs, _ = store.list(limit=10)
     assert jobs == []  # bindings are not jobs
+
+
+def test_queue_order_and_launched_counts(store: JobStore) -> None:
+    jobs = [Job(**{**new_job(100.0 + i, task="sleep" if i % 2 else "compress").__dict__, "priority": p})
+            for i, p in enumerate([0, 5, 0, 5, 1])]
+    for job in jobs:
+        store.create(job)
+    assert [j.id for j in store.queued()] == [jobs[1].id, jobs[3].id, jobs[4].id, jobs[0].id, jobs[2].id]
+    for job in jobs[:3]:
+        store.save(job, machine.begin_attempt(job, 200.0))
+    assert store.count_launched() == 3
+    assert store.count_launched("compress") == 2 and store.count_launched("sleep") == 1
+    assert [j.id for j in store.queued()] == [jobs[3].id, jobs[4].id]

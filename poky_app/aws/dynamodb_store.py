@@ -228,6 +228,35 @@ class DynamoJobStore(DynamoReporter):
                     break
         return sorted(found, key=lambda job: (-job.priority, job.id))
 
+    def queued(self) -> list[Job]:
+        found: list[Job] = []
+        cursor = None
+        while True:
+            page, cursor = self.list(status=JobStatus.QUEUED, limit=100, cursor=cursor)
+            found.extend(page)
+            if cursor is None:
+                return sorted(found, key=lambda job: (-job.priority, job.id))
+
+    def count_launched(self, task: str | None = None) -> int:
+        """COUNT queries: DynamoDB returns the number, not the items."""
+        total = 0
+        for status in _LAUNCHED:
+            query: dict[str, Any] = {
+                "TableName": self.table, "IndexName": GSI_BY_STATUS, "Select": "COUNT",
+                "KeyConditionExpression": "#status = :status", "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {":status": {"S": status}}}
+            if task is not None:
+                query["FilterExpression"] = "#task = :task"
+                query["ExpressionAttributeNames"]["#task"] = "task"
+                query["ExpressionAttributeValues"][":task"] = {"S": task}
+            while True:
+                page = self.clients.dynamodb.query(**query)
+                total += int(page.get("Count", 0))
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total
+
     def claim_idempotency_key(self, key: str, request_hash: str, job_id: str,
                               now: float) -> tuple[str, str] | None:
         # Kept in the jobs table under its own id prefix; lacking status, task and kind, these

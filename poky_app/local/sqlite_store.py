@@ -115,6 +115,18 @@ class SqliteJobStore(SqliteReporter):
             [s.value for s in ACTIVE]).fetchall()
         return [_row_to_job(r) for r in rows]
 
+    def queued(self) -> list[Job]:
+        rows = self._connect().execute(
+            "SELECT * FROM jobs WHERE status = 'queued' ORDER BY priority DESC, id").fetchall()
+        return [_row_to_job(r) for r in rows]
+
+    def count_launched(self, task: str | None = None) -> int:
+        sql = "SELECT COUNT(*) FROM jobs WHERE status IN ('starting', 'running')"
+        args: tuple[str, ...] = ()
+        if task is not None:
+            sql, args = sql + " AND task = ?", (task,)
+        return int(self._connect().execute(sql, args).fetchone()[0])
+
     def claim_idempotency_key(self, key: str, request_hash: str, job_id: str,
                               now: float) -> tuple[str, str] | None:
         db = self._connect()
