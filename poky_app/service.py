@@ -482,7 +482,15 @@ class JobService:
             self._adopt_or_relaunch(fresh)
 
     def _adopt_or_relaunch(self, job: Job) -> None:
-        handle = self.launcher.find(job.id, job.attempt)
+        try:
+            handle = self.launcher.find(job.id, job.attempt)
+        except Exception as exc:  # ECS busy or unreachable: like any launch failure worth retrying
+            if job.status is not JobStatus.STARTING:
+                raise
+            error = exc if isinstance(exc, LaunchError) else LaunchError(
+                f"looking for the attempt's task failed: {exc}", reason="ServiceError", retryable=True)
+            self._launch_failed(job, error)
+            return
         if handle is not None:
             log.info("job %s attempt %d: re-adopting its running container %s", job.id, job.attempt, handle)
             self._update(job.id, lambda j: machine.record_launch(j, handle)
