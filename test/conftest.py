@@ -127,3 +127,27 @@ def make_service(tmp_path: Path, monitor_for) -> Callable[..., JobService]:  # t
         return service
 
     return make
+
+
+@pytest.fixture
+def callback_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A real HTTP server on loopback collecting the JSON bodies POSTed to it (job callbacks)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/done", received
+    server.shutdown()

@@ -103,35 +103,14 @@ def test_unknown_job_is_404_everywhere(client) -> None:  # type: ignore[no-untyp
         assert response.mimetype == "application/problem+json"
 
 
-def test_callback_is_posted_when_the_job_ends(client) -> None:  # type: ignore[no-untyped-def]
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+def test_callback_is_posted_when_the_job_ends(client, callback_server) -> None:  # type: ignore[no-untyped-def]
+    from test.conftest import wait_until
 
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/done"
-        job = submit(client, {"task": "sleep", "params": {"seconds": 0}, "callback_url": url})
-        follow(client, job["id"])
-        from test.conftest import wait_until
-
-        wait_until(lambda: received)
-        assert received[0]["id"] == job["id"] and received[0]["status"] == "succeeded"
-    finally:
-        server.shutdown()
-
+    url, received = callback_server
+    job = submit(client, {"task": "sleep", "params": {"seconds": 0}, "callback_url": url})
+    follow(client, job["id"])
+    wait_until(lambda: received)
+    assert received[0]["id"] == job["id"] and received[0]["status"] == "succeeded"
 
 def test_long_poll_answers_when_the_job_changes(client) -> None:  # type: ignore[no-untyped-def]
     job = submit(client, {"task": "sleep", "params": {"seconds": 1.5}})

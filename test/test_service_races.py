@@ -71,29 +71,13 @@ def test_a_stale_record_does_not_relaunch_a_finished_job(service: JobService) ->
     assert service.get(stale.id).status.value == "succeeded"
 
 
-def test_duplicate_exit_reports_notify_once(service: JobService) -> None:
-    import json
-    from http.server import BaseHTTPRequestHandler, HTTPServer
-
+def test_duplicate_exit_reports_notify_once(service: JobService, callback_server) -> None:  # type: ignore[no-untyped-def]
     from poky_app.jobs import ContainerExit
     from test.conftest import wait_until
 
-    received: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url, received = callback_server
+    job, _ = service.submit({"task": "sleep", "params": {"seconds": 30}, "callback_url": url})
     try:
-        job, _ = service.submit({"task": "sleep", "params": {"seconds": 30},
-                              "callback_url": f"http://127.0.0.1:{server.server_port}/done"})
         wait_for_job(lambda: service.get(job.id).to_public(), {"running"})
         barrier = threading.Barrier(4)
 
@@ -114,4 +98,3 @@ def test_duplicate_exit_reports_notify_once(service: JobService) -> None:
         current = service.get(job.id)
         if current.launch:
             service.launcher.stop(current.launch, force=True)
-        server.shutdown()
