@@ -214,7 +214,10 @@ class JobService:
                   callback_url=request.callback_url, priority=request.priority)
         self.store.create(job)  # durable BEFORE anything is launched
         log.info("job %s queued: %s on %d input(s)", job.id, job.task, len(job.inputs))
-        self.dispatch_queued()
+        try:
+            self.dispatch_queued()
+        except Exception:  # the job is recorded: the next reconcile pass starts it
+            log.exception("dispatch after submitting job %s failed; it stays queued", job.id)
         return self.get(job.id)
 
     # -- launching -----------------------------------------------------------------------

@@ -110,3 +110,19 @@ def test_a_container_that_never_starts_running_hits_the_start_deadline(make_serv
     done = wait_for_job(lambda: service.get(job.id).to_public(), timeout=20)
     assert done["status"] == "failed" and done["error"]["reason"] == "StartDeadlineExceeded"
     assert time.monotonic() - started < 10
+
+
+def test_a_submit_whose_dispatch_fails_still_answers_with_the_queued_job(make_service) -> None:  # type: ignore[no-untyped-def]
+    service = make_service()
+    real, broken = service.store.queued, [True]
+
+    def failing_once():  # type: ignore[no-untyped-def]
+        if broken[0]:
+            broken[0] = False
+            raise OSError("the job store hiccuped")
+        return real()
+
+    service.store.queued = failing_once  # type: ignore[method-assign]
+    job, created = service.submit({"task": "sleep", "params": {"seconds": 0}})
+    assert created and job.status.value == "queued"
+    assert wait_for_job(lambda: service.get(job.id).to_public())["status"] == "succeeded"  # the monitor starts it
