@@ -305,9 +305,11 @@ class JobService:
                             if self._is_current(j, job.attempt) else None)
 
     def _launch_failed(self, job: Job, exc: LaunchError) -> Job:
-        """Retryable: launch the same attempt again after a backoff (no attempt is used up).
-        Otherwise, or after POKY_LAUNCH_RETRIES of them, the job fails with the launch error."""
+        """Retryable: launch the same attempt again after a backoff (no attempt is used up), for as
+        long as the task type's start deadline allows. Otherwise the job fails with the error."""
         failure = Failure(exc.reason, exc.message, exc.hint)
+        task = self.catalog.get(job.task)
+        deadline = task.start_deadline_seconds if task else 600.0
 
         def decide(current: Job) -> Job | None:
             if not self._is_current(current, job.attempt) or current.launch is not None:
@@ -317,7 +319,7 @@ class JobService:
             if exc.reason == "Throttled":
                 self._launch_tokens.drain()  # slow every launch down, not only this one
             settings = self.settings
-            if exc.retryable and tries < settings.launch_retries:
+            if exc.retryable and now - machine.attempt_began(current) < deadline:
                 delay = launch_backoff(tries, self._random, settings.launch_retry_base_seconds,
                                        settings.launch_retry_max_seconds)
                 return machine.defer_launch(current, failure, now, now + delay)

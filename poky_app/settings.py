@@ -53,7 +53,6 @@ class Settings:
     max_running: int = 50
     launch_rate: float = 20.0
     launch_burst: float = 100.0
-    launch_retries: int = 30
     launch_retry_base_seconds: float = 1.0
     launch_retry_max_seconds: float = 60.0
     aws: AwsSettings | None = None
@@ -138,7 +137,6 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: bool = Tr
         max_running=int(_number(env, "POKY_MAX_RUNNING", 50, 1, 100_000)),
         launch_rate=_number(env, "POKY_LAUNCH_RATE", 20.0, 0.1, 1000.0),
         launch_burst=_number(env, "POKY_LAUNCH_BURST", 100.0, 1.0, 10_000.0),
-        launch_retries=int(_number(env, "POKY_LAUNCH_RETRIES", 30, 1, 1000)),
         launch_retry_base_seconds=_number(env, "POKY_LAUNCH_RETRY_BASE_SECONDS", 1.0, 0.0, 600.0),
         launch_retry_max_seconds=_number(env, "POKY_LAUNCH_RETRY_MAX_SECONDS", 60.0, 0.0, 3600.0),
         aws=_aws(env) if backend == "aws" else None,

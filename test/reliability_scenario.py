@@ -57,6 +57,8 @@ def run_scenario(jobs: int, failure_rate: float, *, seed: int = 7, timeout: floa
         tasks_per_job = Counter(task.started_by for task in _moto_tasks())
         records = {job_id: service.store.get(job_id) for job_id in ids}
         statuses = Counter(record.status.value for record in records.values() if record)
+        failures = Counter((record.error or {}).get("reason") for record in records.values()
+                           if record and record.status.value != "succeeded")
         return {
             "submitted": jobs,
             "launched": sum(1 for job_id in ids if tasks_per_job[job_id] >= 1),
@@ -64,6 +66,7 @@ def run_scenario(jobs: int, failure_rate: float, *, seed: int = 7, timeout: floa
             "lost": sum(1 for record in records.values() if record is None),
             "unfinished": sum(1 for record in records.values() if record and not record.status.terminal),
             "statuses": dict(statuses),
+            "failure_reasons": dict(failures),
             "ecs_calls": sum(injector.calls.values()),
             "injected": dict(injector.counts),
             "passes": passes,
