@@ -361,9 +361,10 @@ class JobService:
                 done = replace(done, result={"outputs": outputs})
             return done
 
-        if self.store.get(job_id) is None:
-            return None
-        job, changed = self._transition(job_id, decide)
+        try:
+            job, changed = self._transition(job_id, decide)
+        except NotFound:
+            return None  # not a job of ours (a stray event, a deleted record)
         if changed and job.status is JobStatus.QUEUED:
             log.info("job %s attempt %d failed (%s); retrying at %s", job.id, job.attempt,
                      (job.error or {}).get("reason"), machine.utc_iso(job.not_before or 0))

@@ -15,7 +15,6 @@ from poky_app.jobs import ContainerExit, Failure
 OVERRIDES_LIMIT = 8192  # ECS: all of a RunTask's overrides together, as JSON characters
 CLIENT_TOKEN_LIMIT = 64
 STARTED_BY_LIMIT = 36
-CAPACITY_CHOICES = ("FARGATE", "FARGATE_SPOT", "FARGATE_SPOT_FIRST")
 
 
 @dataclass(frozen=True)

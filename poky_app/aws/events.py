@@ -17,13 +17,6 @@ from poky_app.service import JobService
 
 log = logging.getLogger(__name__)
 
-DETAIL_TYPE = "ECS Task State Change"
-
-
-def is_task_state_change(event: Any) -> bool:
-    return isinstance(event, dict) and event.get("source") == "aws.ecs" and event.get("detail-type") == DETAIL_TYPE
-
-
 def handle_task_state_change(service: JobService, event: dict[str, Any], container_name: str) -> str:
     """Apply one event; returns what was done, for the log ("ignored: ..." when nothing was)."""
     detail = event.get("detail") or {}
